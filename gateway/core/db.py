@@ -1,0 +1,125 @@
+"""Database URLs, the async engine and the session factory.
+
+`DATABASE_URL` may name SQLite or PostgreSQL with or without a driver; the app always runs on the async
+drivers (aiosqlite, psycopg 3) and Alembic on their sync counterparts (pysqlite, psycopg 3).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from gateway.core.errors import ConfigError, DatabaseUnavailable
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+_ACCEPTED_DRIVERS = {
+    "sqlite": {"", "pysqlite", "aiosqlite"},
+    "postgresql": {"", "psycopg", "psycopg_async"},
+}
+_USERINFO = re.compile(r"(//[^:/@]*):[^@]*@")
+
+
+def mask_url(text: str) -> str:
+    """The URL text with any password replaced by ``***``; works on text that does not parse."""
+    return _USERINFO.sub(r"\1:***@", text)
+
+
+def parse_database_url(database_url: str) -> URL:
+    """Parse and check `DATABASE_URL`; raise `ConfigError` naming what is wrong, never the password."""
+    try:
+        url = make_url(database_url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            f"DATABASE_URL {mask_url(database_url)!r} is not a database URL; expected e.g. "
+            "sqlite:///gateway.db or postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+    backend = "postgresql" if url.get_backend_name() == "postgres" else url.get_backend_name()
+    if backend not in _ACCEPTED_DRIVERS:
+        raise ConfigError(f"DATABASE_URL uses {url.get_backend_name()!r}; the gateway supports sqlite and postgresql")
+    driver = url.get_driver_name() if "+" in url.drivername else ""
+    if driver not in _ACCEPTED_DRIVERS[backend]:
+        raise ConfigError(
+            f"DATABASE_URL asks for the driver {driver!r}; use {_ASYNC_DRIVERS[backend]}:// (or plain {backend}://)"
+        )
+    if backend == "postgresql" and not url.database:
+        raise ConfigError("DATABASE_URL names no database: add /dbname after the host")
+    return url.set(drivername=backend)
+
+
+def async_url(database_url: str) -> URL:
+    url = parse_database_url(database_url)
+    return url.set(drivername=_ASYNC_DRIVERS[url.drivername])
+
+
+def sync_url(database_url: str) -> URL:
+    url = parse_database_url(database_url)
+    return url.set(drivername=_SYNC_DRIVERS[url.drivername])
+
+
+def is_sqlite(database_url: str) -> bool:
+    return parse_database_url(database_url).drivername == "sqlite"
+
+
+def describe_url(database_url: str) -> str:
+    """A printable form of the URL: driver, host and database, password hidden."""
+    return parse_database_url(database_url).render_as_string(hide_password=True)
+
+
+def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
+    """The app's async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    url = async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, **engine_options)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, **engine_options)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # SQLite ignores foreign keys (and so ON DELETE rules) unless every connection turns them on.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    if _is_file_database(dbapi_connection):
+        # WAL lets the API read while an in-process sync job writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _is_file_database(dbapi_connection: Any) -> bool:
+    cursor = dbapi_connection.cursor()
+    try:
+        rows = cursor.execute("PRAGMA database_list").fetchall()
+    except sqlite3.Error:
+        return False
+    finally:
+        cursor.close()
+    return any(row[1] == "main" and row[2] for row in rows)
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Run ``SELECT 1``; raise `DatabaseUnavailable` with a one-line reason when it fails."""
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"cannot reach the database at {where}: {error_reason(exc)}") from None
+
+
+def error_reason(exc: BaseException) -> str:
+    """The first line of the driver's own message, which says what went wrong without SQLAlchemy's noise."""
+    cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return lines[0] if lines else type(cause).__name__

@@ -1,0 +1,31 @@
+"""The schema: every table of the gateway as a typed SQLAlchemy model."""
+
+from gateway.core.models.base import Base
+from gateway.core.models.entries import Entry, EntryRevision
+from gateway.core.models.master_data import Account, Activity, Customer, Holiday, Preset, Project
+from gateway.core.models.people import ApiToken, Contract, Team, User, teams_customers, teams_users
+from gateway.core.models.sync import SyncRun, WorklogSyncState
+from gateway.core.models.ticket_systems import Ticket, TicketSystem, UserTicketsystem
+
+__all__ = [
+    "Account",
+    "Activity",
+    "ApiToken",
+    "Base",
+    "Contract",
+    "Customer",
+    "Entry",
+    "EntryRevision",
+    "Holiday",
+    "Preset",
+    "Project",
+    "SyncRun",
+    "Team",
+    "Ticket",
+    "TicketSystem",
+    "User",
+    "UserTicketsystem",
+    "WorklogSyncState",
+    "teams_customers",
+    "teams_users",
+]

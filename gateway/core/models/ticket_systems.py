@@ -1,0 +1,87 @@
+"""Ticket systems, users' links to them, and the ticket cache."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.core.models.base import Base, SoftDeleteMixin, TimestampMixin, json_column, utcnow
+
+
+class TicketSystem(TimestampMixin, SoftDeleteMixin, Base):
+    """One installation of a tracker (a Jira site, a GitLab instance, a Redmine) served by a connector."""
+
+    __tablename__ = "ticket_systems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    # The name of the connector that speaks to it (a plugin's declared name, e.g. "jira").
+    type: Mapped[str] = mapped_column(String(64))
+    base_url: Mapped[str] = mapped_column(String(512))
+    # Link to a ticket in the tracker's web UI, with {key} in place of the ticket key.
+    ticket_url: Mapped[str | None] = mapped_column(String(512), default=None)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Whether entries on its projects are pushed as worklogs.
+    book_time: Mapped[bool] = mapped_column(default=False)
+    # The connector's settings, validated against its config struct.
+    config: Mapped[dict[str, Any]] = mapped_column(json_column(), default=dict)
+    # App-level secrets (OAuth client secret, private key, webhook secret): a JSON object, encrypted by the vault.
+    secrets: Mapped[str | None] = mapped_column(Text, default=None)
+
+    def __repr__(self) -> str:
+        return f"TicketSystem(id={self.id!r}, name={self.name!r}, type={self.type!r})"
+
+
+class UserTicketsystem(TimestampMixin, Base):
+    """A link: one user's connection to one ticket system, with that user's encrypted credentials."""
+
+    __tablename__ = "users_ticket_systems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ticket_system_id: Mapped[int] = mapped_column(ForeignKey("ticket_systems.id", ondelete="CASCADE"))
+    # Set by an admin; a disabled link keeps its history but is never synced.
+    enabled: Mapped[bool] = mapped_column(default=False)
+    # The user chose not to connect (the original's "avoid connection").
+    avoid_connection: Mapped[bool] = mapped_column(default=False)
+    # Encrypted by the vault: the access token (or API key), and the refresh token or OAuth 1.0a token secret.
+    access_token: Mapped[str | None] = mapped_column(Text, default=None)
+    token_secret: Mapped[str | None] = mapped_column(Text, default=None)
+    token_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    remote_account_id: Mapped[str | None] = mapped_column(default=None)
+    # Opaque to core: the connector's position in the tracker's change feed.
+    sync_cursor: Mapped[str | None] = mapped_column(Text, default=None)
+    last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "ticket_system_id"),
+        Index("idx_users_ticket_systems_ticket_system", "ticket_system_id"),
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"UserTicketsystem(id={self.id!r}, user_id={self.user_id!r}, "
+            f"ticket_system_id={self.ticket_system_id!r}, enabled={self.enabled!r})"
+        )
+
+
+class Ticket(Base):
+    """A cached copy of a remote ticket, refreshed by polling and webhooks."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_system_id: Mapped[int] = mapped_column(ForeignKey("ticket_systems.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(128))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str | None] = mapped_column(String(128), default=None)
+    assignee: Mapped[str | None] = mapped_column(default=None)
+    remote_updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    raw: Mapped[dict[str, Any]] = mapped_column(json_column(), default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("ticket_system_id", "key"),)

@@ -1,0 +1,90 @@
+"""Settings, read once from the environment at start-up.
+
+This is the only module that reads environment variables. Every other part receives a `Settings`.
+
+| variable | meaning | default |
+|---|---|---|
+| `DATABASE_URL` | SQLAlchemy URL: `sqlite:///path.db` or `postgresql+psycopg://user@host/db` | `sqlite:///gateway.db` |
+| `REDIS_URL` | arq's Redis, e.g. `redis://127.0.0.1:6379/0`; unset: jobs run in-process | unset |
+| `GATEWAY_SECRET_KEYS` | key ring, `id:key` items separated by commas; the first encrypts | unset |
+| `GATEWAY_SECRET_KEYS_FILE` | file with one `id:key` per line (used when `GATEWAY_SECRET_KEYS` is unset) | unset |
+| `GATEWAY_LOG_LEVEL` | `DEBUG`, `INFO`, `WARNING`, `ERROR` | `INFO` |
+| `GATEWAY_LOG_FORMAT` | `json`, `console`, or `auto` (console on a terminal, JSON elsewhere) | `auto` |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from gateway.core.errors import ConfigError, KeyRingError
+from gateway.core.vault import KeyRing
+
+DEFAULT_DATABASE_URL = "sqlite:///gateway.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LogFormat = Literal["auto", "json", "console"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    key_ring: KeyRing | None = None
+    log_level: str = "INFO"
+    log_format: LogFormat = "auto"
+
+    def require_key_ring(self) -> KeyRing:
+        """The key ring, or a `ConfigError` that tells how to configure one."""
+        if self.key_ring is None:
+            raise ConfigError(
+                "no secret key ring configured: set GATEWAY_SECRET_KEYS or GATEWAY_SECRET_KEYS_FILE "
+                "(`gateway keys generate --file PATH` creates a key file)"
+            )
+        return self.key_ring
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build `Settings` from `environ` (default: the process environment); raise `ConfigError` if invalid."""
+    env = os.environ if environ is None else environ
+
+    log_level = env.get("GATEWAY_LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"GATEWAY_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+    log_format = env.get("GATEWAY_LOG_FORMAT", "auto").strip().lower()
+    if log_format not in ("auto", "json", "console"):
+        raise ConfigError(f"GATEWAY_LOG_FORMAT must be auto, json or console, not {log_format!r}")
+
+    return Settings(
+        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        redis_url=env.get("REDIS_URL", "").strip() or None,
+        key_ring=_load_key_ring(env),
+        log_level=log_level,
+        log_format=log_format,  # type: ignore[arg-type]  # checked against the Literal above
+    )
+
+
+def _load_key_ring(env: Mapping[str, str]) -> KeyRing | None:
+    inline = env.get("GATEWAY_SECRET_KEYS", "").strip()
+    if inline:
+        return _parse_key_ring(inline, "GATEWAY_SECRET_KEYS")
+    path_text = env.get("GATEWAY_SECRET_KEYS_FILE", "").strip()
+    if not path_text:
+        return None
+    path = Path(path_text)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"GATEWAY_SECRET_KEYS_FILE names {path}, which does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read GATEWAY_SECRET_KEYS_FILE {path}: {exc.strerror}") from None
+    return _parse_key_ring(text, f"key file {path}")
+
+
+def _parse_key_ring(text: str, source: str) -> KeyRing:
+    try:
+        return KeyRing.parse(text)
+    except KeyRingError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
