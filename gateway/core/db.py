@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from gateway.core.errors import ConfigError, DatabaseUnavailable
+from gateway.core.errors import ConfigError, DatabaseUnavailable, reason_of
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
@@ -96,7 +96,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 def _is_file_database(dbapi_connection: Any) -> bool:
     cursor = dbapi_connection.cursor()
     try:
-        rows = cursor.execute("PRAGMA database_list").fetchall()
+        cursor.execute("PRAGMA database_list")
+        rows = cursor.fetchall()
     except sqlite3.Error:
         return False
     finally:
@@ -115,11 +116,4 @@ async def ping(engine: AsyncEngine) -> None:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as exc:
         where = engine.url.render_as_string(hide_password=True)
-        raise DatabaseUnavailable(f"cannot reach the database at {where}: {error_reason(exc)}") from None
-
-
-def error_reason(exc: BaseException) -> str:
-    """The first line of the driver's own message, which says what went wrong without SQLAlchemy's noise."""
-    cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
-    return lines[0] if lines else type(cause).__name__
+        raise DatabaseUnavailable(f"cannot reach the database at {where}: {reason_of(exc)}") from None

@@ -1,6 +1,14 @@
 """Typed errors that leave core; the API and the CLI turn them into problem details or one line."""
 
 
+def reason_of(exc: BaseException) -> str:
+    """The first line of an exception's message (of the driver's own error when a library wraps one)."""
+    cause = getattr(exc, "orig", None)
+    source = cause if isinstance(cause, BaseException) else exc
+    lines = [line.strip() for line in str(source).splitlines() if line.strip()]
+    return lines[0] if lines else type(source).__name__
+
+
 class GatewayError(Exception):
     """Base of every error the gateway raises on purpose.
 
@@ -22,3 +30,19 @@ class SchemaOutOfDate(GatewayError):
 
 class KeyRingError(GatewayError):
     """A secret cannot be encrypted or decrypted with the configured key ring."""
+
+
+class InvalidInput(GatewayError):
+    """A request breaks a rule of the domain; `field` names the input at fault when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(GatewayError):
+    """The thing asked for does not exist, or is outside the caller's view."""
+
+
+class Conflict(GatewayError):
+    """The request clashes with the stored state (a duplicate name, a stale version)."""

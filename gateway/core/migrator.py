@@ -14,8 +14,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.core.db import describe_url, error_reason, sync_url
-from gateway.core.errors import DatabaseUnavailable, GatewayError, SchemaOutOfDate
+from gateway.core.db import describe_url, sync_url
+from gateway.core.errors import DatabaseUnavailable, GatewayError, SchemaOutOfDate, reason_of
 from gateway.core.vault import KeyRing
 
 
@@ -54,7 +54,7 @@ def _run(step: object, database_url: str) -> None:
     except CommandError as exc:
         raise GatewayError(f"migration failed: {exc}") from None
     except (SQLAlchemyError, OSError) as exc:
-        raise DatabaseUnavailable(f"migration on {describe_url(database_url)} failed: {error_reason(exc)}") from None
+        raise DatabaseUnavailable(f"migration on {describe_url(database_url)} failed: {reason_of(exc)}") from None
 
 
 def current_revision_of(connection: Connection) -> str | None:

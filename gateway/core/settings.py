@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from gateway.core.db import parse_database_url
 from gateway.core.errors import ConfigError, KeyRingError
 from gateway.core.vault import KeyRing
 
@@ -57,8 +58,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if log_format not in ("auto", "json", "console"):
         raise ConfigError(f"GATEWAY_LOG_FORMAT must be auto, json or console, not {log_format!r}")
 
+    database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    parse_database_url(database_url)
     return Settings(
-        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        database_url=database_url,
         redis_url=env.get("REDIS_URL", "").strip() or None,
         key_ring=_load_key_ring(env),
         log_level=log_level,

@@ -1,0 +1,65 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway import __version__
+from gateway.api.health import HealthController
+from gateway.api.problems import EXCEPTION_HANDLERS
+from gateway.api.request_context import request_context_middleware
+from gateway.core.db import create_engine, create_session_factory
+from gateway.core.settings import Settings
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:
+    """Build the app for `settings`; pass `engine` to share one the caller owns (it is then not disposed)."""
+    owns_engine = engine is None
+    app_engine = engine or create_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+
+    @asynccontextmanager
+    async def resources(_app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            if owns_engine:
+                await app_engine.dispose()
+
+    metrics = PrometheusConfig(
+        app_name="timetracker_gateway",
+        prefix="gateway",
+        group_path=True,
+        exclude=["/metrics"],
+    )
+    return Litestar(
+        route_handlers=[HealthController, MetricsController],
+        state=State(
+            {
+                "settings": settings,
+                "engine": app_engine,
+                "session_factory": create_session_factory(app_engine),
+                "redis": redis,
+            }
+        ),
+        lifespan=[resources],
+        middleware=[request_context_middleware, metrics.middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title="TimeTracker Gateway", version=__version__, path="/schema"),
+        logging_config=None,
+    )

@@ -1,0 +1,85 @@
+"""One place that turns every exception into RFC 9457 problem details (``application/problem+json``)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from gateway.core.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    GatewayError,
+    InvalidInput,
+    NotFound,
+    SchemaOutOfDate,
+)
+from gateway.core.logs import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = get_logger("gateway.api")
+
+_STATUS_OF: list[tuple[type[GatewayError], HTTPStatus]] = [
+    (InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (NotFound, HTTPStatus.NOT_FOUND),
+    (Conflict, HTTPStatus.CONFLICT),
+    (DatabaseUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (SchemaOutOfDate, HTTPStatus.SERVICE_UNAVAILABLE),
+]
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": int(status),
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extensions)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if isinstance(exc, ValidationException):
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        return problem(request, exc.status_code, "the request is not valid", errors=errors)
+    detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+    return problem(request, exc.status_code, detail, headers=exc.headers)
+
+
+def _gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[dict[str, Any]]:
+    status = next((code for kind, code in _STATUS_OF if isinstance(exc, kind)), HTTPStatus.INTERNAL_SERVER_ERROR)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        log.error("request failed", error=str(exc), error_type=type(exc).__name__)
+    extensions: dict[str, Any] = {}
+    if isinstance(exc, InvalidInput) and exc.field:
+        extensions["errors"] = [{"key": exc.field, "message": str(exc)}]
+    return problem(request, status, str(exc), **extensions)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The message of an unexpected exception may carry anything; it goes to the log, not to the caller.
+    log.exception("unhandled error", error_type=type(exc).__name__)
+    return problem(request, HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error occurred")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    HTTPException: _http_exception,
+    GatewayError: _gateway_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,54 @@
+"""What several commands share: settings, logging, and running a coroutine against the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.db import create_engine, create_session_factory, ping
+from gateway.core.logs import configure_logging
+from gateway.core.migrator import ensure_schema_at_head
+from gateway.core.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def settings_with_logging() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one session on a migrated database and commit when it returns."""
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            await ping(engine)
+            await ensure_schema_at_head(engine)
+            async with create_session_factory(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def check_database(settings: Settings) -> None:
+    """Fail fast, in one line, when the database is unreachable or not migrated."""
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await ping(engine)
+            await ensure_schema_at_head(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
