@@ -154,7 +154,7 @@ def redis_url(worker_id: str) -> Iterator[str]:
         service_missing("Redis", REDIS_SERVER_URL, exc)
     finally:
         client.close()
-    yield url
+    return url
 
 
 # --- Secrets --------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State

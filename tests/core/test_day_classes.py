@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from gateway.core.day_classes import classify_day
 from gateway.core.enums import EntryClass
 
-D, P, PA, O = EntryClass.DAYBREAK, EntryClass.PLAIN, EntryClass.PAUSE, EntryClass.OVERLAP
+D, P, PA, OV = EntryClass.DAYBREAK, EntryClass.PLAIN, EntryClass.PAUSE, EntryClass.OVERLAP
 
 
 def t(text: str) -> time:
@@ -23,9 +23,9 @@ def t(text: str) -> time:
         ([("08:00", "09:00")], [D]),
         ([("08:00", "09:00"), ("09:00", "10:00")], [D, P]),
         ([("08:00", "09:00"), ("09:30", "10:00")], [D, PA]),
-        ([("08:00", "09:00"), ("08:30", "10:00")], [D, O]),
-        ([("08:00", "12:00"), ("09:00", "10:00"), ("10:00", "11:00")], [D, O, P]),
-        ([("08:00", "09:00"), ("09:00", "09:30"), ("10:00", "11:00"), ("10:30", "12:00")], [D, P, PA, O]),
+        ([("08:00", "09:00"), ("08:30", "10:00")], [D, OV]),
+        ([("08:00", "12:00"), ("09:00", "10:00"), ("10:00", "11:00")], [D, OV, P]),
+        ([("08:00", "09:00"), ("09:00", "09:30"), ("10:00", "11:00"), ("10:30", "12:00")], [D, P, PA, OV]),
     ],
 )
 def test_classes_of_a_day(spans: list[tuple[str, str]], expected: list[EntryClass]) -> None:
@@ -44,7 +44,7 @@ def built_day(draw: st.DrawFn) -> tuple[list[tuple[time, time]], list[EntryClass
     spans, expected = [(start, start + length)], [D]
     for _ in range(draw(st.integers(min_value=0, max_value=10))):
         previous_start, previous_end = spans[-1]
-        kind = draw(st.sampled_from([P, PA, O]))
+        kind = draw(st.sampled_from([P, PA, OV]))
         if kind is P:
             start = previous_end
         elif kind is PA:

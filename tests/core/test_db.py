@@ -60,4 +60,5 @@ async def test_ping_reports_an_unreachable_database_in_one_line_without_password
     await engine.dispose()
     message = str(caught.value)
     assert message.startswith("cannot reach the database at postgresql+psycopg://app:***@127.0.0.1:1/nowhere")
-    assert "hunter2" not in message and "\n" not in message
+    assert "hunter2" not in message
+    assert "\n" not in message

@@ -93,7 +93,8 @@ def test_user_day_query_uses_idx_entries_user_day_on_50k_rows(pg_url: str) -> No
             """
             INSERT INTO users (username, display_name, type, locale, active, created_at, updated_at)
             SELECT 'user' || n, 'User ' || n, 'DEV', 'en', true, now(), now() FROM generate_series(1, 50) n;
-            INSERT INTO customers (name, active, global, created_at, updated_at) VALUES ('C', true, false, now(), now());
+            INSERT INTO customers (name, active, global, created_at, updated_at)
+                VALUES ('C', true, false, now(), now());
             INSERT INTO projects (customer_id, name, active, global, ticket_prefixes, subtickets, billing,
                                   created_at, updated_at)
                 VALUES (1, 'P', true, false, '[]', '[]', 0, now(), now());
@@ -166,7 +167,8 @@ def test_encryption_migration_encrypts_clear_tokens_and_downgrade_decrypts(
     migrator.upgrade(empty_database_url, "0003", key_ring=key_ring)
     stored = _stored_tokens(empty_database_url)
     assert all(is_ciphertext(value) for value in stored)
-    assert "clear-access-token" not in "".join(stored) and "app-secret-123" not in "".join(stored)
+    assert "clear-access-token" not in "".join(stored)
+    assert "app-secret-123" not in "".join(stored)
     access, secret, secrets = (key_ring.decrypt(value) for value in stored)
     assert (access, secret) == ("clear-access-token", "clear-token-secret")
     assert json.loads(secrets) == {"client_secret": "app-secret-123"}

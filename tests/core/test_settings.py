@@ -28,7 +28,8 @@ def test_values_come_from_the_environment(key_line: str) -> None:
     )
     assert settings.database_url == "postgresql+psycopg://app@db/gateway"
     assert settings.redis_url == "redis://cache:6379/0"
-    assert settings.key_ring is not None and settings.key_ring.key_ids == ("test-key",)
+    assert settings.key_ring is not None
+    assert settings.key_ring.key_ids == ("test-key",)
     assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
 
 
