@@ -47,7 +47,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         group_path=True,
         exclude=["/metrics"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[HealthController, MetricsController],
         state=State(
             {
@@ -58,8 +58,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             }
         ),
         lifespan=[resources],
-        middleware=[request_context_middleware, metrics.middleware],
+        middleware=[metrics.middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(title="TimeTracker Gateway", version=__version__, path="/schema"),
         logging_config=None,
     )
+    # Route middleware never sees unmatched paths; wrapping the app's handler gives 404s and 405s a request id
+    # and a log line too.
+    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    return app

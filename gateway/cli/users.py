@@ -66,11 +66,11 @@ def set_password(username: str, password_stdin: bool) -> None:
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
             raise InvalidInput("no password on stdin")
-        return password
+        return line
     if not sys.stdin.isatty():
         raise InvalidInput("no terminal to ask for the password: pass it with --password-stdin")
-    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return password
+    prompted: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return prompted

@@ -84,7 +84,7 @@ def str_enum(enum_class: type[StrEnum], length: int = 16) -> Enum:
 
 def json_column() -> JSON:
     """JSON on SQLite, JSONB on PostgreSQL."""
-    return JSON().with_variant(JSONB(), "postgresql")  # type: ignore[return-value]
+    return JSON().with_variant(JSONB(), "postgresql")
 
 
 def live_unique(name: str, *columns: str) -> Index:
