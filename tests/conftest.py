@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ from gateway.core import migrator
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.models import Base
 from gateway.core.vault import KeyRing, generate_key_line
-from tests.support import libpq_conninfo, pg_connect
+from tests.support import GATEWAY, Run, clean_environment, libpq_conninfo, pg_connect
 
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -155,6 +156,30 @@ def redis_url(worker_id: str) -> Iterator[str]:
     finally:
         client.close()
     return url
+
+
+# --- The console script --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_gateway(tmp_path: Path) -> Run:
+    """Run the installed `gateway` console script in `tmp_path` with exactly the settings given."""
+
+    def run(
+        *args: str, stdin: str | None = None, timeout: float = 60, **environment: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GATEWAY, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=clean_environment(**environment),
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
 
 
 # --- Secrets --------------------------------------------------------------------------------------------------

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import click
 
 from gateway.cli._runtime import settings_with_logging
 from gateway.core import migrator
 from gateway.core.db import create_engine, describe_url, ping
-from gateway.core.settings import Settings
 
 
 @click.group()
@@ -18,28 +16,24 @@ def db() -> None:
     """Migrate the database schema (Alembic)."""
 
 
-def _settings_showing_migrations() -> Settings:
-    settings = settings_with_logging()
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
-    return settings
-
-
 @db.command()
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION (default: head)."""
-    settings = _settings_showing_migrations()
+    settings = settings_with_logging()
+    before = _current(settings.database_url)
     migrator.upgrade(settings.database_url, revision, key_ring=settings.key_ring)
-    click.echo(f"{describe_url(settings.database_url)} is at {_current(settings.database_url) or 'base'}")
+    _report(settings.database_url, before)
 
 
 @db.command()
 @click.argument("revision", default="-1")
 def downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION (default: one step back; `base` removes every table)."""
-    settings = _settings_showing_migrations()
+    settings = settings_with_logging()
+    before = _current(settings.database_url)
     migrator.downgrade(settings.database_url, revision, key_ring=settings.key_ring)
-    click.echo(f"{describe_url(settings.database_url)} is at {_current(settings.database_url) or 'base'}")
+    _report(settings.database_url, before)
 
 
 @db.command()
@@ -50,6 +44,12 @@ def current() -> None:
     head = migrator.head_revision()
     state = "up to date" if revision == head else f"behind head {head}: run `gateway db upgrade`"
     click.echo(f"{describe_url(settings.database_url)} is at {revision or 'base'} ({state})")
+
+
+def _report(database_url: str, before: str | None) -> None:
+    after = _current(database_url)
+    change = "unchanged" if after == before else f"was {before or 'base'}"
+    click.echo(f"{describe_url(database_url)} is at {after or 'base'} ({change})")
 
 
 def _current(database_url: str) -> str | None:

@@ -46,16 +46,17 @@ class KeyRing:
 
     @classmethod
     def parse(cls, text: str) -> KeyRing:
-        """Read ``id:key`` items separated by commas or newlines; blank lines and ``#`` comments are skipped."""
+        """Read ``id:key`` items separated by commas or newlines; ``#`` starts a comment to the end of the line."""
         items: list[tuple[str, str]] = []
-        for raw in re.split(r"[,\n]", text):
-            item = raw.strip()
-            if not item or item.startswith("#"):
-                continue
-            key_id, sep, key = item.partition(":")
-            if not sep or not key.strip():
-                raise KeyRingError("each secret key must be written as <id>:<key>, e.g. 2026-11:abc…=")
-            items.append((key_id.strip(), key.strip()))
+        for line in text.splitlines():
+            for raw in line.split("#", 1)[0].split(","):
+                item = raw.strip()
+                if not item:
+                    continue
+                key_id, sep, key = item.partition(":")
+                if not sep or not key.strip():
+                    raise KeyRingError("each secret key must be written as <id>:<key>, e.g. 2026-11:abc…=")
+                items.append((key_id.strip(), key.strip()))
         return cls(items)
 
     @property

@@ -69,4 +69,6 @@ def test_duplicate_key_ids_are_refused() -> None:
 
 
 def test_key_file_comments_and_blank_lines_are_ignored(key_line: str) -> None:
-    assert KeyRing.parse(f"# comment\n\n{key_line}\n").key_ids == ("test-key",)
+    assert KeyRing.parse(f"# comment, with a comma: and a colon\n\n{key_line}  # the current key\n").key_ids == (
+        "test-key",
+    )

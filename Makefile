@@ -1,0 +1,48 @@
+# TimeTracker Gateway: `make run` to try it, `make test` to test it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+KEY_FILE ?= .gateway/secret-keys
+
+.PHONY: run test lint bench clean
+
+# The venv is rebuilt when pyproject.toml changes; the stamps say which extras it holds.
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+# Serve on the embedded default: SQLite in ./gateway.db, jobs in-process, a local key file made on first run
+# unless GATEWAY_SECRET_KEYS or GATEWAY_SECRET_KEYS_FILE is set.
+run: $(VENV)/.installed
+	@if [ -z "$$GATEWAY_SECRET_KEYS$$GATEWAY_SECRET_KEYS_FILE" ]; then \
+	    [ -f "$(KEY_FILE)" ] || $(BIN)/gateway keys generate --file "$(KEY_FILE)" || exit 1; \
+	    export GATEWAY_SECRET_KEYS_FILE="$(KEY_FILE)"; \
+	fi; \
+	$(BIN)/gateway db upgrade && \
+	$(BIN)/gateway demo && \
+	exec $(BIN)/gateway serve --host "$(HOST)" --port "$(PORT)"
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest -n auto
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy gateway workers
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.entries_by_user_day
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
