@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.core.db import create_engine, create_session_factory, ping
 from gateway.core.logs import configure_logging
@@ -22,20 +23,27 @@ def settings_with_logging() -> Settings:
     return settings
 
 
+@asynccontextmanager
+async def reachable_engine(database_url: str, *, migrated: bool = True) -> AsyncIterator[AsyncEngine]:
+    """An engine that has answered, on a schema at head unless `migrated` is False; disposed afterwards."""
+    engine = create_engine(database_url)
+    try:
+        await ping(engine)
+        if migrated:
+            await ensure_schema_at_head(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one session on a migrated database and commit when it returns."""
 
     async def run() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            await ping(engine)
-            await ensure_schema_at_head(engine)
-            async with create_session_factory(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
+        async with reachable_engine(settings.database_url) as engine, create_session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
 
     return asyncio.run(run())
 
@@ -44,11 +52,7 @@ def check_database(settings: Settings) -> None:
     """Fail fast, in one line, when the database is unreachable or not migrated."""
 
     async def run() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await ping(engine)
-            await ensure_schema_at_head(engine)
-        finally:
-            await engine.dispose()
+        async with reachable_engine(settings.database_url):
+            pass
 
     asyncio.run(run())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import click
 
-from gateway.cli._runtime import settings_with_logging
+from gateway.cli._runtime import reachable_engine, settings_with_logging
 from gateway.core import migrator
-from gateway.core.db import create_engine, describe_url, ping
+from gateway.core.db import describe_url
+from gateway.core.vault import KeyRing
 
 
 @click.group()
@@ -20,20 +22,14 @@ def db() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION (default: head)."""
-    settings = settings_with_logging()
-    before = _current(settings.database_url)
-    migrator.upgrade(settings.database_url, revision, key_ring=settings.key_ring)
-    _report(settings.database_url, before)
+    _migrate(migrator.upgrade, revision)
 
 
 @db.command()
 @click.argument("revision", default="-1")
 def downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION (default: one step back; `base` removes every table)."""
-    settings = settings_with_logging()
-    before = _current(settings.database_url)
-    migrator.downgrade(settings.database_url, revision, key_ring=settings.key_ring)
-    _report(settings.database_url, before)
+    _migrate(migrator.downgrade, revision)
 
 
 @db.command()
@@ -46,19 +42,18 @@ def current() -> None:
     click.echo(f"{describe_url(settings.database_url)} is at {revision or 'base'} ({state})")
 
 
-def _report(database_url: str, before: str | None) -> None:
-    after = _current(database_url)
+def _migrate(step: Callable[[str, str, KeyRing | None], None], revision: str) -> None:
+    settings = settings_with_logging()
+    before = _current(settings.database_url)
+    step(settings.database_url, revision, settings.key_ring)
+    after = _current(settings.database_url)
     change = "unchanged" if after == before else f"was {before or 'base'}"
-    click.echo(f"{describe_url(database_url)} is at {after or 'base'} ({change})")
+    click.echo(f"{describe_url(settings.database_url)} is at {after or 'base'} ({change})")
 
 
 def _current(database_url: str) -> str | None:
     async def run() -> str | None:
-        engine = create_engine(database_url)
-        try:
-            await ping(engine)
+        async with reachable_engine(database_url, migrated=False) as engine:
             return await migrator.current_revision(engine)
-        finally:
-            await engine.dispose()
 
     return asyncio.run(run())

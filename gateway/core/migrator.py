@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -47,8 +48,7 @@ def downgrade(database_url: str, revision: str, key_ring: KeyRing | None = None)
     _run(lambda: command.downgrade(alembic_config(database_url, key_ring), revision), database_url)
 
 
-def _run(step: object, database_url: str) -> None:
-    assert callable(step)
+def _run(step: Callable[[], None], database_url: str) -> None:
     try:
         step()
     except CommandError as exc:
