@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.core import migrator
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.errors import reason_of
 from gateway.core.models import Base
 from gateway.core.vault import KeyRing, generate_key_line
 from tests.support import GATEWAY, Run, clean_environment, libpq_conninfo, pg_connect
@@ -57,7 +58,7 @@ def pg_server() -> Iterator[Callable[[], str]]:
     try:
         admin = psycopg.connect(libpq_conninfo(PG_SERVER_URL), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        service_missing("PostgreSQL", make_url(PG_SERVER_URL).render_as_string(), exc)
+        service_missing("PostgreSQL", make_url(PG_SERVER_URL).render_as_string(), reason_of(exc))
     created: list[str] = []
 
     def create_database() -> str:
@@ -152,7 +153,7 @@ def redis_url(worker_id: str) -> Iterator[str]:
     try:
         client.flushdb()
     except redis.RedisError as exc:
-        service_missing("Redis", REDIS_SERVER_URL, exc)
+        service_missing("Redis", REDIS_SERVER_URL, reason_of(exc))
     finally:
         client.close()
     return url
