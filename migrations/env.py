@@ -6,12 +6,15 @@ from the environment through the settings module.
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.core.db import sync_url
 from gateway.core.models import Base
+from gateway.core.models.base import IntEnumType, UtcDateTime
 from gateway.core.settings import load_settings
 
 config = context.config
@@ -21,6 +24,15 @@ if "key_ring" not in config.attributes:
     if not config.get_main_option("sqlalchemy.url"):
         url = sync_url(settings.database_url).render_as_string(hide_password=False)
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write the gateway's column types as the plain SQLAlchemy types they store, so revisions do not import them."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, IntEnumType):
+        return "sa.SmallInteger()"
+    return False
 
 
 def run_migrations(connection: Connection) -> None:
@@ -34,6 +46,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -13,6 +13,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import __version__
+from gateway.api.controllers import API_CONTROLLERS
+from gateway.api.cookies import set_pending_cookies
+from gateway.api.dependencies import DEPENDENCIES
 from gateway.api.health import HealthController
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
@@ -48,7 +51,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
         exclude=["/metrics"],
     )
     app = Litestar(
-        route_handlers=[HealthController, MetricsController],
+        route_handlers=[HealthController, MetricsController, *API_CONTROLLERS],
+        dependencies=DEPENDENCIES,
+        before_send=[set_pending_cookies],
         state=State(
             {
                 "settings": settings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -11,19 +12,30 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from gateway.core.errors import (
+    AuthenticationFailed,
     Conflict,
     DatabaseUnavailable,
+    DirectoryUnavailable,
     GatewayError,
     InvalidInput,
     NotFound,
+    PermissionDenied,
+    PreconditionRequired,
     SchemaOutOfDate,
+    TooManyAttempts,
 )
 from gateway.core.logs import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+_AT_PATH = re.compile(r" - at `\$\.([^`]+)`$")
 log = get_logger("gateway.api")
 
 _STATUS_OF: list[tuple[type[GatewayError], HTTPStatus]] = [
+    (AuthenticationFailed, HTTPStatus.UNAUTHORIZED),
+    (PermissionDenied, HTTPStatus.FORBIDDEN),
+    (TooManyAttempts, HTTPStatus.TOO_MANY_REQUESTS),
+    (PreconditionRequired, HTTPStatus.PRECONDITION_REQUIRED),
+    (DirectoryUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
     (InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY),
     (NotFound, HTTPStatus.NOT_FOUND),
     (Conflict, HTTPStatus.CONFLICT),
@@ -56,10 +68,21 @@ def problem(
 
 def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     if isinstance(exc, ValidationException):
-        errors = exc.extra if isinstance(exc.extra, list) else []
+        errors = [_field_error(error) for error in exc.extra] if isinstance(exc.extra, list) else []
         return problem(request, exc.status_code, "the request is not valid", errors=errors)
     detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
     return problem(request, exc.status_code, detail, headers=exc.headers)
+
+
+def _field_error(error: Any) -> Any:
+    """Name the field itself: msgspec says where in its message ("… - at `$.day`"), Litestar only "data"."""
+    if not isinstance(error, dict):
+        return error
+    message = str(error.get("message", ""))
+    found = _AT_PATH.search(message)
+    if found:
+        return {**error, "key": found.group(1), "message": message[: found.start()]}
+    return error
 
 
 def _gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[dict[str, Any]]:
@@ -67,9 +90,14 @@ def _gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Respon
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         log.error("request failed", error=str(exc), error_type=type(exc).__name__)
     extensions: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     if isinstance(exc, InvalidInput) and exc.field:
         extensions["errors"] = [{"key": exc.field, "message": str(exc)}]
-    return problem(request, status, str(exc), **extensions)
+    if isinstance(exc, AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="timetracker-gateway"'
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    return problem(request, status, str(exc), headers=headers or None, **extensions)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

@@ -46,3 +46,27 @@ class NotFound(GatewayError):
 
 class Conflict(GatewayError):
     """The request clashes with the stored state (a duplicate name, a stale version)."""
+
+
+class AuthenticationFailed(GatewayError):
+    """No valid credentials: a missing, expired or wrong session, token or password."""
+
+
+class PermissionDenied(GatewayError):
+    """The caller can see the thing but may not do this to it."""
+
+
+class TooManyAttempts(GatewayError):
+    """A rate limit was hit; `retry_after` says in how many seconds to try again."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PreconditionRequired(GatewayError):
+    """A write that must name the version it changes did not."""
+
+
+class DirectoryUnavailable(GatewayError):
+    """The LDAP directory cannot be reached."""

@@ -10,6 +10,10 @@ This is the only module that reads environment variables. Every other part recei
 | `GATEWAY_SECRET_KEYS_FILE` | file with one `id:key` per line (used when `GATEWAY_SECRET_KEYS` is unset) | unset |
 | `GATEWAY_LOG_LEVEL` | `DEBUG`, `INFO`, `WARNING`, `ERROR` | `INFO` |
 | `GATEWAY_LOG_FORMAT` | `json`, `console`, or `auto` (console on a terminal, JSON elsewhere) | `auto` |
+| `LDAP_URL` | LDAP server for logins, e.g. `ldaps://ldap.example.org` | unset: local accounts only |
+| `LDAP_BIND_DN_TEMPLATE` | the user's DN with `{username}`, e.g. `uid={username},ou=people,dc=example,dc=org` | unset |
+| `LDAP_USER_TYPE` | role of a user created at their first LDAP login: USER, DEV, PL or ADMIN | `DEV` |
+| `LDAP_TIMEOUT` | seconds to wait for the LDAP server | `5` |
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from gateway.core.auth.ldap import LdapConfig
 from gateway.core.db import parse_database_url
+from gateway.core.enums import UserType
 from gateway.core.errors import ConfigError, KeyRingError
 from gateway.core.vault import KeyRing
 
@@ -36,6 +42,7 @@ class Settings:
     key_ring: KeyRing | None = None
     log_level: str = "INFO"
     log_format: LogFormat = "auto"
+    ldap: LdapConfig | None = None
 
     def require_key_ring(self) -> KeyRing:
         """The key ring, or a `ConfigError` that tells how to configure one."""
@@ -66,7 +73,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         key_ring=_load_key_ring(env),
         log_level=log_level,
         log_format=log_format,  # type: ignore[arg-type]  # checked against the Literal above
+        ldap=_load_ldap(env),
     )
+
+
+def _load_ldap(env: Mapping[str, str]) -> LdapConfig | None:
+    url = env.get("LDAP_URL", "").strip()
+    template = env.get("LDAP_BIND_DN_TEMPLATE", "").strip()
+    if not url and not template:
+        return None
+    if not url or not template:
+        raise ConfigError("LDAP needs both LDAP_URL and LDAP_BIND_DN_TEMPLATE")
+    if "{username}" not in template:
+        raise ConfigError("LDAP_BIND_DN_TEMPLATE must contain {username}, e.g. uid={username},ou=people,dc=example")
+    user_type = env.get("LDAP_USER_TYPE", "DEV").strip().upper()
+    if user_type not in UserType.__members__:
+        raise ConfigError(f"LDAP_USER_TYPE must be one of {', '.join(UserType.__members__)}, not {user_type!r}")
+    try:
+        timeout = float(env.get("LDAP_TIMEOUT", "5"))
+    except ValueError:
+        raise ConfigError("LDAP_TIMEOUT must be a number of seconds") from None
+    return LdapConfig(url=url, bind_dn_template=template, user_type=UserType(user_type), timeout_seconds=timeout)
 
 
 def _load_key_ring(env: Mapping[str, str]) -> KeyRing | None:

@@ -60,3 +60,10 @@ async def set_password(session: AsyncSession, username: str, password: str) -> U
     user.password_hash = hash_password(password)
     await session.flush()
     return user
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None or user.is_deleted:
+        raise NotFound(f"user {user_id} does not exist")
+    return user

@@ -7,8 +7,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from gateway.api.app import create_app
+from gateway.core.db import create_engine, create_session_factory
 from gateway.core.settings import Settings
 from gateway.core.vault import KeyRing
+from tests.api.world import World, build_world
 
 AppClientFactory = Callable[..., AsyncTestClient[Litestar]]
 
@@ -18,12 +20,29 @@ async def make_client(key_ring: KeyRing) -> AsyncIterator[AppClientFactory]:
     """Build a test client for an app on the given settings; every client is closed after the test."""
     clients: list[AsyncTestClient[Litestar]] = []
 
-    def make(database_url: str, redis_url: str | None = None) -> AsyncTestClient[Litestar]:
-        settings = Settings(database_url=database_url, redis_url=redis_url, key_ring=key_ring)
-        client = AsyncTestClient(app=create_app(settings))
+    def make(database_url: str, redis_url: str | None = None, **settings: object) -> AsyncTestClient[Litestar]:
+        client = AsyncTestClient(
+            app=create_app(Settings(database_url=database_url, redis_url=redis_url, key_ring=key_ring, **settings))  # type: ignore[arg-type]
+        )
         clients.append(client)
         return client
 
     yield make
     for client in clients:
         await client.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def world(pg_url: str) -> World:
+    engine = create_engine(pg_url)
+    async with create_session_factory(engine)() as session:
+        built = await build_world(session)
+    await engine.dispose()
+    return built
+
+
+@pytest.fixture
+async def client(make_client: AppClientFactory, pg_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client of an app on the PostgreSQL test database (use `world.headers(name)` to authenticate)."""
+    async with make_client(pg_url) as client:
+        yield client

@@ -6,7 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
+from gateway.core import migrator
 from gateway.core.vault import KeyRing
 from tests.support import Run, assert_one_line_error, pg_connect
 
@@ -46,19 +48,23 @@ def test_worker_without_redis_url_exits_with_one_readable_line(
 
 def test_db_upgrade_current_and_downgrade(run_gateway: Run, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
+    head = migrator.head_revision()
+    previous = ScriptDirectory(str(migrator.script_location())).get_revision(head).down_revision
     upgraded = run_gateway("db", "upgrade", DATABASE_URL=url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout.strip() == f"{url} is at 0003 (was base)"
+    assert upgraded.stdout.strip() == f"{url} is at {head} (was base)"
     again = run_gateway("db", "upgrade", DATABASE_URL=url)
-    assert again.stdout.strip() == f"{url} is at 0003 (unchanged)"
+    assert again.stdout.strip() == f"{url} is at {head} (unchanged)"
 
-    assert run_gateway("db", "current", DATABASE_URL=url).stdout.strip() == f"{url} is at 0003 (up to date)"
+    assert run_gateway("db", "current", DATABASE_URL=url).stdout.strip() == f"{url} is at {head} (up to date)"
 
-    assert run_gateway("db", "downgrade", DATABASE_URL=url).stdout.strip() == f"{url} is at 0002 (was 0003)"
+    assert run_gateway("db", "downgrade", DATABASE_URL=url).stdout.strip() == f"{url} is at {previous} (was {head})"
     behind = run_gateway("db", "current", DATABASE_URL=url).stdout.strip()
-    assert behind == f"{url} is at 0002 (behind head 0003: run `gateway db upgrade`)"
+    assert behind == f"{url} is at {previous} (behind head {head}: run `gateway db upgrade`)"
 
-    assert run_gateway("db", "downgrade", "base", DATABASE_URL=url).stdout.strip() == f"{url} is at base (was 0002)"
+    assert (
+        run_gateway("db", "downgrade", "base", DATABASE_URL=url).stdout.strip() == f"{url} is at base (was {previous})"
+    )
 
 
 def test_db_upgrade_to_an_unknown_revision_is_one_line(run_gateway: Run, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The schema: every table of the gateway as a typed SQLAlchemy model."""
 
+from gateway.core.models.auth import LoginAttempt, LoginSession
 from gateway.core.models.base import Base
 from gateway.core.models.entries import Entry, EntryRevision
 from gateway.core.models.master_data import Account, Activity, Customer, Holiday, Preset, Project
@@ -17,6 +18,8 @@ __all__ = [
     "Entry",
     "EntryRevision",
     "Holiday",
+    "LoginAttempt",
+    "LoginSession",
     "Preset",
     "Project",
     "SyncRun",

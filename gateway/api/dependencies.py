@@ -1,0 +1,87 @@
+"""What handlers receive by injection: a database session per request, the caller, a page request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, queue_login_cookies
+from gateway.core.auth.api_tokens import user_of_api_token
+from gateway.core.auth.caller import Caller
+from gateway.core.auth.sessions import resume_session
+from gateway.core.errors import AuthenticationFailed
+from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from gateway.core.models import User
+from gateway.core.settings import Settings
+
+# Handlers name what they need by these aliases; the parameter name picks the dependency (Litestar's named DI).
+DbSession = NamedDependency[AsyncSession]  # as `db_session`
+CurrentCaller = NamedDependency[Caller]  # as `caller`
+PageQuery = NamedDependency[PageRequest]  # as `page`
+AppSettings = NamedDependency[Settings]  # as `settings`
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    """One session and transaction per request: committed when the handler succeeds, rolled back otherwise."""
+    async with state.session_factory() as session:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+async def provide_caller(request: Request[object, object, State], db_session: DbSession) -> Caller:
+    """The authenticated caller: a personal API token (Authorization: Bearer) or a browser session cookie."""
+    now = datetime.now(UTC)
+    authorization = request.headers.get("authorization")
+    user: User | None
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("send a personal API token as 'Authorization: Bearer <token>'")
+        user = await user_of_api_token(db_session, token.strip(), now=now)
+        if user is None:
+            raise AuthenticationFailed("the API token is unknown, expired or revoked")
+    else:
+        resumed = await resume_session(
+            db_session, request.cookies.get(SESSION_COOKIE), request.cookies.get(REMEMBER_COOKIE), now=now
+        )
+        if resumed is None:
+            raise AuthenticationFailed("not logged in: log in, or send a personal API token")
+        user, issued = resumed
+        if issued is not None:
+            queue_login_cookies(request, issued)
+    return Caller(user_id=user.id, username=user.username, type=user.type)
+
+
+def provide_page(
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Parameter(ge=0, description="Rows to skip")] = 0,
+    sort: Annotated[
+        str | None, Parameter(description="Comma-separated fields; a leading '-' sorts descending, e.g. -day,start")
+    ] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset, sort=sort)
+
+
+DEPENDENCIES = {
+    "db_session": Provide(provide_db_session),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "caller": Provide(provide_caller),
+    "page": Provide(provide_page, sync_to_thread=False),
+}
