@@ -1,0 +1,109 @@
+"""Ticket systems as an ADMIN configures them. Secrets are write-only: stored encrypted, never read back."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import msgspec
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.auth.caller import Caller
+from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, soft_delete
+from gateway.core.listing import Page, PageRequest, fetch_page
+from gateway.core.master_data.types import ShortName
+from gateway.core.models import TicketSystem
+from gateway.core.permissions import require_admin
+from gateway.core.vault import KeyRing
+
+ConnectorName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+Url = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=512)]
+SecretName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class TicketSystemCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: ShortName
+    type: ConnectorName
+    base_url: Url
+    ticket_url: Url | None = None
+    enabled: bool = True
+    book_time: bool = False
+    config: dict[str, Any] = msgspec.field(default_factory=dict)
+    secrets: dict[SecretName, str] = msgspec.field(default_factory=dict)
+
+
+class TicketSystemUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: ShortName | msgspec.UnsetType = msgspec.UNSET
+    base_url: Url | msgspec.UnsetType = msgspec.UNSET
+    ticket_url: Url | msgspec.UnsetType | None = msgspec.UNSET
+    enabled: bool | msgspec.UnsetType = msgspec.UNSET
+    book_time: bool | msgspec.UnsetType = msgspec.UNSET
+    config: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    # Merged into the stored secrets: a name with a string sets it, a name with null removes it.
+    secrets: dict[SecretName, str | None] | msgspec.UnsetType = msgspec.UNSET
+
+
+SORTABLE = {"name": TicketSystem.name, "id": TicketSystem.id, "type": TicketSystem.type}
+
+
+def _live() -> Select[TicketSystem]:
+    return select(TicketSystem).where(TicketSystem.deleted_at.is_(None))
+
+
+async def list_ticket_systems(session: AsyncSession, caller: Caller, page: PageRequest) -> Page[TicketSystem]:
+    require_admin(caller, "read ticket system settings")
+    return await fetch_page(
+        session, _live(), page, sortable=SORTABLE, default_order=[TicketSystem.name], tiebreaker=TicketSystem.id
+    )
+
+
+async def get_ticket_system(session: AsyncSession, caller: Caller, system_id: int) -> TicketSystem:
+    require_admin(caller, "read ticket system settings")
+    return await get_one(session, _live().where(TicketSystem.id == system_id), "ticket system", system_id)
+
+
+async def create_ticket_system(
+    session: AsyncSession, caller: Caller, data: TicketSystemCreate, key_ring: KeyRing
+) -> TicketSystem:
+    require_admin(caller, "manage ticket systems")
+    values = msgspec.structs.asdict(data)
+    secrets = values.pop("secrets")
+    system = TicketSystem(**values, secrets=_seal(secrets, key_ring))
+    session.add(system)
+    await flush_unique(session, f"a ticket system named {data.name!r} already exists")
+    return system
+
+
+async def update_ticket_system(
+    session: AsyncSession, caller: Caller, system_id: int, data: TicketSystemUpdate, key_ring: KeyRing
+) -> TicketSystem:
+    system = await get_ticket_system(session, caller, system_id)
+    values = given_fields(data)
+    if "secrets" in values:
+        merged = {**open_secrets(system, key_ring), **values.pop("secrets")}
+        system.secrets = _seal({name: value for name, value in merged.items() if value is not None}, key_ring)
+    apply_changes(system, values)
+    await flush_unique(session, f"a ticket system named {system.name!r} already exists")
+    return system
+
+
+async def delete_ticket_system(session: AsyncSession, caller: Caller, system_id: int) -> None:
+    soft_delete(await get_ticket_system(session, caller, system_id))
+    await session.flush()
+
+
+def secret_names(system: TicketSystem, key_ring: KeyRing) -> list[str]:
+    return sorted(open_secrets(system, key_ring))
+
+
+def open_secrets(system: TicketSystem, key_ring: KeyRing) -> dict[str, str]:
+    """The decrypted secrets: for the connector call that needs them, never for a response or a log."""
+    if not system.secrets:
+        return {}
+    opened: dict[str, str] = json.loads(key_ring.decrypt(system.secrets))
+    return opened
+
+
+def _seal(secrets: dict[str, str], key_ring: KeyRing) -> str | None:
+    return key_ring.encrypt(json.dumps(secrets, sort_keys=True)) if secrets else None
