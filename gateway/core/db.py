@@ -78,11 +78,14 @@ def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **engine_options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **engine_options)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is switched off so that `_begin_immediate` decides how to begin.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # SQLite ignores foreign keys (and so ON DELETE rules) unless every connection turns them on.
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -91,6 +94,13 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         # WAL lets the API read while an in-process sync job writes.
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # SQLite runs one writer at a time. A deferred transaction that reads first and writes later can fail at once
+    # with "database is locked" when another writer got there first; taking the write lock at BEGIN makes it wait
+    # (busy_timeout) instead. PostgreSQL is the database for concurrency; this keeps the embedded one correct.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _is_file_database(dbapi_connection: Any) -> bool:

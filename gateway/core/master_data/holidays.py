@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated
 
 import msgspec
 from icalendar import Calendar
@@ -113,5 +112,3 @@ def parse_icalendar_holidays(content: bytes) -> dict[date, str]:
     if not days:
         raise InvalidInput("the file contains no all-day events")
     return days
-
-

@@ -1,0 +1,257 @@
+"""Time entries: booking, changing and deleting them under the seed's rules, and reading them within view.
+
+Each write happens in the caller's transaction: the entry, its revision, its recomputed day classes and its sync
+state are committed together or not at all. Writes for one user are serialised by locking the user's row, so
+the day classes of concurrent bookings cannot interleave.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import msgspec
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.auth.caller import Caller
+from gateway.core.crud import get_one, given_fields
+from gateway.core.day_classes import classify_day
+from gateway.core.entry_rules import (
+    Description,
+    Ticket,
+    WallTime,
+    check_entry,
+    next_sync_state,
+    parse_wall_time,
+)
+from gateway.core.enums import SyncState
+from gateway.core.errors import Conflict, InvalidInput, PermissionDenied, PreconditionRequired
+from gateway.core.listing import Page, PageRequest, fetch_page
+from gateway.core.master_data.types import Id
+from gateway.core.models import Entry, User
+from gateway.core.revisions import audited_values, record_revision
+from gateway.core.visibility import visible_entries
+
+API_SOURCE = "api"
+
+
+class EntryCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    day: date
+    start: WallTime
+    end: WallTime
+    project_id: Id
+    activity_id: Id
+    customer_id: Id | None = None
+    account_id: Id | None = None
+    ticket: Ticket = ""
+    description: Description = ""
+    # Only an ADMIN books time for someone else.
+    user_id: Id | None = None
+
+
+class EntryUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # The version the change is based on (or send it as If-Match); a stale one is refused with 409.
+    version: int | msgspec.UnsetType = msgspec.UNSET
+    day: date | msgspec.UnsetType = msgspec.UNSET
+    start: WallTime | msgspec.UnsetType = msgspec.UNSET
+    end: WallTime | msgspec.UnsetType = msgspec.UNSET
+    project_id: Id | msgspec.UnsetType = msgspec.UNSET
+    activity_id: Id | msgspec.UnsetType = msgspec.UNSET
+    customer_id: Id | msgspec.UnsetType = msgspec.UNSET
+    account_id: Id | msgspec.UnsetType | None = msgspec.UNSET
+    ticket: Ticket | msgspec.UnsetType = msgspec.UNSET
+    description: Description | msgspec.UnsetType = msgspec.UNSET
+
+
+class EntryFilter(msgspec.Struct, kw_only=True):
+    first_day: date | None = None
+    last_day: date | None = None
+    # None: the caller's own entries; ALL_USERS: every entry the caller can see; an id: that user's.
+    user_id: int | None = None
+    all_users: bool = False
+    customer_id: int | None = None
+    project_id: int | None = None
+    activity_id: int | None = None
+    ticket: str | None = None
+    sync_state: SyncState | None = None
+
+
+SORTABLE = {
+    "day": Entry.day,
+    "start": Entry.start,
+    "id": Entry.id,
+    "duration": Entry.duration,
+    "ticket": Entry.ticket,
+    "user_id": Entry.user_id,
+    "project_id": Entry.project_id,
+}
+
+
+def _visible(caller: Caller) -> Select[Entry]:
+    return visible_entries(select(Entry).where(Entry.deleted_at.is_(None)), caller)
+
+
+async def list_entries(session: AsyncSession, caller: Caller, filters: EntryFilter, page: PageRequest) -> Page[Entry]:
+    stmt = _visible(caller)
+    if not filters.all_users:
+        stmt = stmt.where(Entry.user_id == (filters.user_id or caller.user_id))
+    if filters.first_day is not None:
+        stmt = stmt.where(Entry.day >= filters.first_day)
+    if filters.last_day is not None:
+        stmt = stmt.where(Entry.day <= filters.last_day)
+    for column, value in (
+        (Entry.customer_id, filters.customer_id),
+        (Entry.project_id, filters.project_id),
+        (Entry.activity_id, filters.activity_id),
+        (Entry.sync_state, filters.sync_state),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if filters.ticket:
+        stmt = stmt.where(Entry.ticket == filters.ticket.strip().upper())
+    return await fetch_page(
+        session,
+        stmt,
+        page,
+        sortable=SORTABLE,
+        default_order=[Entry.day.desc(), Entry.start.desc()],
+        tiebreaker=Entry.id,
+    )
+
+
+async def get_entry(session: AsyncSession, caller: Caller, entry_id: int) -> Entry:
+    return await get_one(session, _visible(caller).where(Entry.id == entry_id), "entry", entry_id)
+
+
+async def create_entry(session: AsyncSession, caller: Caller, data: EntryCreate, *, source: str = API_SOURCE) -> Entry:
+    owner = await _lock_owner(session, caller, data.user_id or caller.user_id)
+    values = msgspec.structs.asdict(data)
+    values.pop("user_id")
+    values["start"], values["end"] = parse_wall_time(data.start), parse_wall_time(data.end)
+    checked = await check_entry(session, owner, values, project_changed=True)
+    entry = Entry(
+        user_id=owner.id,
+        **checked.values,
+        sync_state=next_sync_state(None, books_time=checked.books_time, has_worklog=False),
+    )
+    session.add(entry)
+    await session.flush()
+    await reclassify_day(session, owner.id, entry.day)
+    await record_revision(
+        session, entry, author_id=caller.user_id, source=source, action="create", before={}, after=audited_values(entry)
+    )
+    await session.refresh(entry)
+    return entry
+
+
+async def update_entry(
+    session: AsyncSession,
+    caller: Caller,
+    entry_id: int,
+    data: EntryUpdate,
+    *,
+    if_match: int | None = None,
+    source: str = API_SOURCE,
+) -> Entry:
+    entry = await _writable_entry(session, caller, entry_id)
+    owner = await _lock_owner(session, caller, entry.user_id)
+    await session.refresh(entry)
+    _check_version(entry, data.version if data.version is not msgspec.UNSET else if_match)
+
+    changes = given_fields(data)
+    changes.pop("version", None)
+    for name in ("start", "end"):
+        if name in changes:
+            changes[name] = parse_wall_time(changes[name])
+    before = audited_values(entry)
+    merged = {**before, **changes}
+    if "project_id" in changes and "customer_id" not in changes:
+        merged["customer_id"] = None  # follows the new project unless given
+    checked = await check_entry(session, owner, merged, project_changed=merged["project_id"] != before["project_id"])
+    after = {name: checked.values[name] for name in before}
+    if after == before:
+        return entry
+
+    old_day = entry.day
+    for name, value in after.items():
+        setattr(entry, name, value)
+    entry.version += 1
+    entry.sync_state = next_sync_state(
+        entry.sync_state, books_time=checked.books_time, has_worklog=entry.worklog_id is not None
+    )
+    await session.flush()
+    for day in {old_day, entry.day}:
+        await reclassify_day(session, owner.id, day)
+    await record_revision(
+        session, entry, author_id=caller.user_id, source=source, action="update", before=before, after=after
+    )
+    await session.refresh(entry)
+    return entry
+
+
+async def delete_entry(
+    session: AsyncSession, caller: Caller, entry_id: int, *, if_match: int | None = None, source: str = API_SOURCE
+) -> None:
+    """Soft-delete: the entry is hidden but kept, and a synced worklog is scheduled for removal."""
+    entry = await _writable_entry(session, caller, entry_id)
+    await _lock_owner(session, caller, entry.user_id)
+    await session.refresh(entry)
+    if if_match is not None:
+        _check_version(entry, if_match)
+    entry.deleted_at = datetime.now(UTC)
+    entry.version += 1
+    entry.sync_state = next_sync_state(entry.sync_state, books_time=False, has_worklog=entry.worklog_id is not None)
+    await session.flush()
+    await reclassify_day(session, entry.user_id, entry.day)
+    await record_revision(
+        session, entry, author_id=caller.user_id, source=source, action="delete", before=audited_values(entry), after={}
+    )
+
+
+async def reclassify_day(session: AsyncSession, user_id: int, day: date) -> None:
+    """Recompute the classes of one user's day; only classes that change are written, without a version bump."""
+    rows = (
+        await session.execute(
+            select(Entry.id, Entry.start, Entry.end, Entry.entry_class)
+            .where(Entry.user_id == user_id, Entry.day == day, Entry.deleted_at.is_(None))
+            .order_by(Entry.start, Entry.end, Entry.id)
+        )
+    ).all()
+    classes = classify_day([(row.start, row.end) for row in rows])
+    for row, entry_class in zip(rows, classes, strict=True):
+        if row.entry_class != entry_class:
+            await session.execute(
+                update(Entry)
+                .where(Entry.id == row.id)
+                .values(entry_class=entry_class)
+                .execution_options(synchronize_session=False)
+            )
+
+
+async def _writable_entry(session: AsyncSession, caller: Caller, entry_id: int) -> Entry:
+    entry = await get_entry(session, caller, entry_id)
+    if entry.user_id != caller.user_id and not caller.is_admin:
+        raise PermissionDenied("only the entry's own user or an ADMIN may change it")
+    return entry
+
+
+async def _lock_owner(session: AsyncSession, caller: Caller, user_id: int) -> User:
+    """The entry's user, row-locked until commit; booking for someone else needs an ADMIN."""
+    if user_id != caller.user_id and not caller.is_admin:
+        raise PermissionDenied("only an ADMIN books time for another user")
+    owner = await session.scalar(select(User).where(User.id == user_id, User.deleted_at.is_(None)).with_for_update())
+    if owner is None or not owner.active:
+        raise InvalidInput(f"there is no active user {user_id}", field="user_id")
+    return owner
+
+
+def _check_version(entry: Entry, expected: int | None) -> None:
+    if expected is None:
+        raise PreconditionRequired(
+            "name the version you are changing: send 'version' in the body or the entry's ETag as If-Match"
+        )
+    if expected != entry.version:
+        raise Conflict(
+            f"entry {entry.id} was changed meanwhile (it is at version {entry.version}, not {expected}); "
+            "reload it and apply your change again"
+        )
