@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter
 
 from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, login_cookies, logout_cookies
 from gateway.api.dependencies import AppSettings, CurrentCaller, DbSession
@@ -104,6 +104,6 @@ class MeController(Controller):
 
     @delete("/tokens/{token_id:int}", summary="Revoke a personal API token")
     async def revoke_token(
-        self, caller: CurrentCaller, db_session: DbSession, token_id: Annotated[int, Parameter(ge=1)]
+        self, caller: CurrentCaller, db_session: DbSession, token_id: Annotated[int, PathParameter(ge=1)]
     ) -> None:
         await api_tokens.revoke_api_token(db_session, caller, token_id, now=datetime.now(UTC))

@@ -4,7 +4,28 @@ from __future__ import annotations
 
 from litestar import Controller
 
+from gateway.api.activities import AccountController, ActivityController
 from gateway.api.auth import AuthController, MeController
+from gateway.api.contracts import ContractController
 from gateway.api.customers import CustomerController
+from gateway.api.entries import EntryController
+from gateway.api.presets import HolidayController, PresetController
+from gateway.api.projects import ProjectController
+from gateway.api.teams import TeamController, UserController
+from gateway.api.ticket_systems import TicketSystemController
 
-API_CONTROLLERS: list[type[Controller]] = [AuthController, MeController, CustomerController]
+API_CONTROLLERS: list[type[Controller]] = [
+    AuthController,
+    MeController,
+    EntryController,
+    CustomerController,
+    ProjectController,
+    ActivityController,
+    AccountController,
+    PresetController,
+    HolidayController,
+    TeamController,
+    UserController,
+    ContractController,
+    TicketSystemController,
+]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromQuery, JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
 from gateway.api.pages import PageOut, page_out
@@ -14,7 +14,7 @@ from gateway.core.master_data import customers
 from gateway.core.master_data.customers import CustomerCreate, CustomerFilter, CustomerUpdate
 from gateway.core.models import Customer
 
-CustomerId = Annotated[int, Parameter(ge=1)]
+CustomerId = Annotated[int, PathParameter(ge=1)]
 
 
 class CustomerOut(msgspec.Struct, kw_only=True):
@@ -45,7 +45,7 @@ class CustomerController(Controller):
         caller: CurrentCaller,
         db_session: DbSession,
         page: PageQuery,
-        name: Annotated[str | None, Parameter(description="Part of the name")] = None,
+        name: Annotated[str | None, QueryParameter(description="Part of the name")] = None,
         active: FromQuery[bool | None] = None,
     ) -> PageOut[CustomerOut]:
         found = await customers.list_customers(db_session, caller, CustomerFilter(name=name, active=active), page)

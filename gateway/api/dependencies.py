@@ -9,7 +9,7 @@ from typing import Annotated
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, queue_login_cookies
@@ -20,12 +20,14 @@ from gateway.core.errors import AuthenticationFailed
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from gateway.core.models import User
 from gateway.core.settings import Settings
+from gateway.core.vault import KeyRing
 
 # Handlers name what they need by these aliases; the parameter name picks the dependency (Litestar's named DI).
 DbSession = NamedDependency[AsyncSession]  # as `db_session`
 CurrentCaller = NamedDependency[Caller]  # as `caller`
 PageQuery = NamedDependency[PageRequest]  # as `page`
 AppSettings = NamedDependency[Settings]  # as `settings`
+SecretKeys = NamedDependency[KeyRing]  # as `key_ring`
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -43,6 +45,11 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
 def provide_settings(state: State) -> Settings:
     settings: Settings = state.settings
     return settings
+
+
+def provide_key_ring(state: State) -> KeyRing:
+    settings: Settings = state.settings
+    return settings.require_key_ring()
 
 
 async def provide_caller(request: Request[object, object, State], db_session: DbSession) -> Caller:
@@ -70,10 +77,11 @@ async def provide_caller(request: Request[object, object, State], db_session: Db
 
 
 def provide_page(
-    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Parameter(ge=0, description="Rows to skip")] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
+    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
     sort: Annotated[
-        str | None, Parameter(description="Comma-separated fields; a leading '-' sorts descending, e.g. -day,start")
+        str | None,
+        QueryParameter(description="Comma-separated fields; a leading '-' sorts descending, e.g. -day,start"),
     ] = None,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset, sort=sort)
@@ -82,6 +90,7 @@ def provide_page(
 DEPENDENCIES = {
     "db_session": Provide(provide_db_session),
     "settings": Provide(provide_settings, sync_to_thread=False),
+    "key_ring": Provide(provide_key_ring, sync_to_thread=False),
     "caller": Provide(provide_caller),
     "page": Provide(provide_page, sync_to_thread=False),
 }

@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
+from gateway.core.crud import referenced
 from gateway.core.entries import EntryCreate, create_entry
 from gateway.core.entry_rules import Description, Ticket, WallTime
 from gateway.core.errors import InvalidInput
@@ -51,7 +52,7 @@ async def create_bulk_entries(session: AsyncSession, caller: Caller, data: BulkE
         if data.start is None or data.end is None:
             raise InvalidInput("give start and end, or use_contract", field="start")
         fixed_span = (data.start, data.end)
-    preset = await get_preset(session, caller, data.preset_id)
+    preset = await referenced(get_preset(session, caller, data.preset_id), "preset_id")
     user_id = data.user_id or caller.user_id
     holidays = await holidays_between(session, data.first_day, data.last_day)
     with_contracts = await has_contracts(session, user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -10,7 +11,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.errors import Conflict, NotFound
+from gateway.core.errors import Conflict, InvalidInput, NotFound
 from gateway.core.models.base import SoftDeleteMixin
 
 M = TypeVar("M")
@@ -22,6 +23,14 @@ async def get_one(session: AsyncSession, stmt: Select[M], what: str, row_id: obj
     if row is None:
         raise NotFound(f"{what} {row_id} does not exist")
     return row
+
+
+async def referenced(lookup: Awaitable[M], field: str) -> M:
+    """A row named in a request body: one the caller cannot see is invalid input (422), not a missing page (404)."""
+    try:
+        return await lookup
+    except NotFound as exc:
+        raise InvalidInput(str(exc), field=field) from None
 
 
 def given_fields(changes: msgspec.Struct) -> dict[str, Any]:

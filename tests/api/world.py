@@ -3,20 +3,28 @@
 Team A: lead `pl_a` (PL), members `dev_a` (DEV) and `user_a` (USER); customer `Alpha` with project `Alpha Web`.
 Team B: lead `pl_b` (PL), member `dev_b` (DEV); customer `Beta` with project `Beta App`.
 `Globex` is a global customer (project `Globex Ops`); `admin` is an ADMIN in no team. Every user has a personal
-API token; `headers[name]` authenticates as them.
+API token; `headers(name)` authenticates as them.
+
+Also: activities `Development` (needs a ticket) and `Meeting`; an account `Main`; a ticket system `Tracker`;
+a contract for `dev_a` (Mon-Fri, 8 h); a preset `Alpha dev` on Alpha Web; one entry each of `dev_a` (ALP-1),
+`pl_a` and `dev_b` (BET-1) on Monday 2026-11-23, in `entries[username]`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.api_tokens import ApiTokenCreate, create_api_token
 from gateway.core.auth.caller import Caller
+from gateway.core.entries import EntryCreate, create_entry
 from gateway.core.enums import UserType
-from gateway.core.models import Activity, Customer, Project, Team, User
+from gateway.core.models import Account, Activity, Contract, Customer, Entry, Preset, Project, Team, TicketSystem, User
+
+MONDAY = date(2026, 11, 23)
 
 
 @dataclass
@@ -27,6 +35,15 @@ class World:
     customers: dict[str, Customer] = field(default_factory=dict)
     projects: dict[str, Project] = field(default_factory=dict)
     activities: dict[str, Activity] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    account: Account | None = None
+    ticket_system: TicketSystem | None = None
+    contract: Contract | None = None
+    preset: Preset | None = None
+
+    def caller(self, username: str) -> Caller:
+        user = self.users[username]
+        return Caller(user_id=user.id, username=username, type=user.type)
 
     def headers(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[username]}"}
@@ -83,10 +100,40 @@ async def build_world(session: AsyncSession) -> World:
         world.activities[name] = activity
     await session.flush()
 
+    world.account = Account(name="Main")
+    world.ticket_system = TicketSystem(name="Tracker", type="redmine", base_url="http://127.0.0.1:9")
+    eight = Decimal(8)
+    world.contract = Contract(
+        user_id=world.users["dev_a"].id, start=date(2026, 1, 1), hours_1=eight, hours_2=eight, hours_3=eight,
+        hours_4=eight, hours_5=eight,
+    )  # fmt: skip
+    world.preset = Preset(
+        name="Alpha dev",
+        customer_id=world.customers["Alpha"].id,
+        project_id=world.projects["Alpha Web"].id,
+        activity_id=world.activities["Development"].id,
+        description="Development",
+    )
+    session.add_all([world.account, world.ticket_system, world.contract, world.preset])
+    await session.flush()
+
     now = datetime.now(UTC)
-    for username, user in world.users.items():
-        caller = Caller(user_id=user.id, username=username, type=user.type)
-        _, token = await create_api_token(session, caller, ApiTokenCreate(name="tests"), now=now)
+    for username in world.users:
+        _, token = await create_api_token(session, world.caller(username), ApiTokenCreate(name="tests"), now=now)
         world.tokens[username] = token
+    for username, project, ticket in (
+        ("dev_a", "Alpha Web", "ALP-1"),
+        ("pl_a", "Alpha Web", "ALP-2"),
+        ("dev_b", "Beta App", "BET-1"),
+    ):
+        booking = EntryCreate(
+            day=MONDAY,
+            start="09:00",
+            end="10:00",
+            project_id=world.projects[project].id,
+            activity_id=world.activities["Development"].id,
+            ticket=ticket,
+        )
+        world.entries[username] = await create_entry(session, world.caller(username), booking)
     await session.commit()
     return world

@@ -86,8 +86,8 @@ async def create_contract(session: AsyncSession, caller: Caller, data: ContractC
 
 
 async def update_contract(session: AsyncSession, caller: Caller, contract_id: int, data: ContractUpdate) -> Contract:
-    require_admin(caller, "manage contracts")
     contract = await get_contract(session, caller, contract_id)
+    require_admin(caller, "manage contracts")
     apply_changes(contract, _decimals(given_fields(data)))
     await _refuse_overlap(session, contract)
     await session.flush()
@@ -95,8 +95,9 @@ async def update_contract(session: AsyncSession, caller: Caller, contract_id: in
 
 
 async def delete_contract(session: AsyncSession, caller: Caller, contract_id: int) -> None:
+    contract = await get_contract(session, caller, contract_id)
     require_admin(caller, "manage contracts")
-    await session.delete(await get_contract(session, caller, contract_id))
+    await session.delete(contract)
     await session.flush()
 
 

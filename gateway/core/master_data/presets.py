@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
-from gateway.core.crud import apply_changes, get_one, given_fields
+from gateway.core.crud import apply_changes, get_one, given_fields, referenced
 from gateway.core.errors import InvalidInput
 from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.activities import get_activity
@@ -91,8 +91,8 @@ async def delete_preset(session: AsyncSession, caller: Caller, preset_id: int) -
 
 async def _checked(session: AsyncSession, caller: Caller, values: dict[str, Any]) -> dict[str, Any]:
     """The preset's references, checked as an entry would be: the customer defaults from the project."""
-    project = await get_project(session, caller, values["project_id"])
-    await get_activity(session, values["activity_id"])
+    project = await referenced(get_project(session, caller, values["project_id"]), "project_id")
+    await referenced(get_activity(session, values["activity_id"]), "activity_id")
     customer_id = values.get("customer_id") or project.customer_id
     if customer_id != project.customer_id and not project.global_:
         raise InvalidInput("the customer must be the project's own customer", field="customer_id")

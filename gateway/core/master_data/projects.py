@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
-from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, soft_delete
+from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, referenced, soft_delete
 from gateway.core.enums import BillingType
 from gateway.core.errors import InvalidInput
 from gateway.core.listing import Page, PageRequest, fetch_page
@@ -88,7 +88,7 @@ async def get_project(session: AsyncSession, caller: Caller, project_id: int) ->
 
 
 async def create_project(session: AsyncSession, caller: Caller, data: ProjectCreate) -> Project:
-    customer = await get_customer(session, caller, data.customer_id)
+    customer = await referenced(get_customer(session, caller, data.customer_id), "customer_id")
     await require_manages_customer(session, caller, customer.id)
     values = msgspec.structs.asdict(data)
     await _check_references(session, values)
@@ -103,7 +103,7 @@ async def update_project(session: AsyncSession, caller: Caller, project_id: int,
     await require_manages_customer(session, caller, project.customer_id)
     values = given_fields(data)
     if "customer_id" in values and values["customer_id"] != project.customer_id:
-        await get_customer(session, caller, values["customer_id"])
+        await referenced(get_customer(session, caller, values["customer_id"]), "customer_id")
         await require_manages_customer(session, caller, values["customer_id"])
     await _check_references(session, values)
     apply_changes(project, _normalised(values))

@@ -81,8 +81,8 @@ async def admin_create_user(session: AsyncSession, caller: Caller, data: UserCre
 
 
 async def admin_update_user(session: AsyncSession, caller: Caller, user_id: int, data: UserUpdate) -> User:
-    require_admin(caller, "change users")
     user = await get_visible_user(session, caller, user_id)
+    require_admin(caller, "change users")
     values: dict[str, Any] = given_fields(data)
     if user.id == caller.user_id and (
         values.get("type", UserType.ADMIN) is not UserType.ADMIN or values.get("active") is False
@@ -100,10 +100,10 @@ async def admin_update_user(session: AsyncSession, caller: Caller, user_id: int,
 
 
 async def admin_delete_user(session: AsyncSession, caller: Caller, user_id: int) -> None:
-    require_admin(caller, "delete users")
-    if user_id == caller.user_id:
-        raise InvalidInput("an ADMIN cannot delete themselves; ask another ADMIN")
     user = await get_visible_user(session, caller, user_id)
+    require_admin(caller, "delete users")
+    if user.id == caller.user_id:
+        raise InvalidInput("an ADMIN cannot delete themselves; ask another ADMIN")
     soft_delete(user)
     await end_all_sessions(session, user.id)
     await session.flush()

@@ -1,0 +1,68 @@
+"""Contracts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromQuery, JSONBody, PathParameter
+
+from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.pages import PageOut, page_out
+from gateway.core.master_data import contracts
+from gateway.core.master_data.contracts import ContractCreate, ContractUpdate
+from gateway.core.models import Contract
+
+ContractId = Annotated[int, PathParameter(ge=1)]
+
+
+class ContractOut(msgspec.Struct, kw_only=True):
+    id: int
+    user_id: int
+    start: date
+    end: date | None
+    hours_0: float
+    hours_1: float
+    hours_2: float
+    hours_3: float
+    hours_4: float
+    hours_5: float
+    hours_6: float
+
+
+def contract_out(contract: Contract) -> ContractOut:
+    hours = {f"hours_{day}": float(getattr(contract, f"hours_{day}")) for day in range(7)}
+    return ContractOut(id=contract.id, user_id=contract.user_id, start=contract.start, end=contract.end, **hours)
+
+
+class ContractController(Controller):
+    path = "/api/contracts"
+    tags = ["contracts"]
+
+    @get("", summary="Contracts the caller can see (own; a PL's team; all for an ADMIN)")
+    async def list_contracts(
+        self, caller: CurrentCaller, db_session: DbSession, page: PageQuery, user_id: FromQuery[int | None] = None
+    ) -> PageOut[ContractOut]:
+        return page_out(await contracts.list_contracts(db_session, caller, user_id, page), contract_out)
+
+    @get("/{contract_id:int}", summary="One contract")
+    async def get_contract(self, caller: CurrentCaller, db_session: DbSession, contract_id: ContractId) -> ContractOut:
+        return contract_out(await contracts.get_contract(db_session, caller, contract_id))
+
+    @post("", summary="Create a contract (ADMIN); contracts of one user must not overlap")
+    async def create_contract(
+        self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[ContractCreate]
+    ) -> ContractOut:
+        return contract_out(await contracts.create_contract(db_session, caller, data))
+
+    @patch("/{contract_id:int}", summary="Change a contract (ADMIN)")
+    async def update_contract(
+        self, caller: CurrentCaller, db_session: DbSession, contract_id: ContractId, data: JSONBody[ContractUpdate]
+    ) -> ContractOut:
+        return contract_out(await contracts.update_contract(db_session, caller, contract_id, data))
+
+    @delete("/{contract_id:int}", summary="Delete a contract (ADMIN)")
+    async def delete_contract(self, caller: CurrentCaller, db_session: DbSession, contract_id: ContractId) -> None:
+        await contracts.delete_contract(db_session, caller, contract_id)

@@ -1,0 +1,180 @@
+"""Time entries, bulk entry and the audit trail."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+
+from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.pages import PageOut, page_out
+from gateway.core import entries
+from gateway.core.bulk_entries import BulkEntryCreate, create_bulk_entries
+from gateway.core.entries import EntryCreate, EntryFilter, EntryUpdate
+from gateway.core.enums import SyncState
+from gateway.core.errors import InvalidInput
+from gateway.core.models import Entry, EntryRevision
+from gateway.core.revisions import list_revisions
+
+EntryId = Annotated[int, PathParameter(ge=1)]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match", description='The ETag of the entry as read (e.g. "3"); or send `version` in the body'
+    ),
+]
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+
+
+class EntryOut(msgspec.Struct, kw_only=True):
+    id: int
+    uuid: uuid.UUID
+    user_id: int
+    day: date
+    start: str
+    end: str
+    duration: int
+    customer_id: int
+    project_id: int
+    activity_id: int
+    account_id: int | None
+    ticket: str
+    description: str
+    entry_class: str = msgspec.field(name="class")
+    worklog_id: str | None
+    sync_state: SyncState | None
+    sync_error: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RevisionOut(msgspec.Struct, kw_only=True):
+    id: int
+    created_at: datetime
+    author_id: int | None
+    source: str
+    action: str
+    changes: dict[str, Any]
+
+
+def entry_out(entry: Entry) -> EntryOut:
+    return EntryOut(
+        id=entry.id,
+        uuid=entry.uuid,
+        user_id=entry.user_id,
+        day=entry.day,
+        start=entry.start.strftime("%H:%M"),
+        end=entry.end.strftime("%H:%M"),
+        duration=entry.duration,
+        customer_id=entry.customer_id,
+        project_id=entry.project_id,
+        activity_id=entry.activity_id,
+        account_id=entry.account_id,
+        ticket=entry.ticket,
+        description=entry.description,
+        entry_class=entry.entry_class.name,
+        worklog_id=entry.worklog_id,
+        sync_state=entry.sync_state,
+        sync_error=entry.sync_error,
+        version=entry.version,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+    )
+
+
+def revision_out(revision: EntryRevision) -> RevisionOut:
+    return msgspec.convert(revision, RevisionOut, from_attributes=True)
+
+
+def with_etag(entry: Entry, status_code: int = 200) -> Response[EntryOut]:
+    return Response(entry_out(entry), status_code=status_code, headers={"ETag": f'"{entry.version}"'})
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    found = _ETAG.match(value.strip())
+    if found is None:
+        raise InvalidInput('If-Match must be the entry\'s ETag, such as "3"', field="If-Match")
+    return int(found.group(1))
+
+
+class EntryController(Controller):
+    path = "/api/entries"
+    tags = ["entries"]
+
+    @get("", summary="Entries: the caller's own by default, newest day and start first")
+    async def list_entries(
+        self,
+        caller: CurrentCaller,
+        db_session: DbSession,
+        page: PageQuery,
+        first_day: FromQuery[date | None] = None,
+        last_day: FromQuery[date | None] = None,
+        user_id: Annotated[int | None, QueryParameter(description="Another user's entries (within view)")] = None,
+        all_users: Annotated[bool, QueryParameter(description="Every entry the caller can see")] = False,
+        customer_id: FromQuery[int | None] = None,
+        project_id: FromQuery[int | None] = None,
+        activity_id: FromQuery[int | None] = None,
+        ticket: FromQuery[str | None] = None,
+        sync_state: FromQuery[SyncState | None] = None,
+    ) -> PageOut[EntryOut]:
+        filters = EntryFilter(
+            first_day=first_day,
+            last_day=last_day,
+            user_id=user_id,
+            all_users=all_users,
+            customer_id=customer_id,
+            project_id=project_id,
+            activity_id=activity_id,
+            ticket=ticket,
+            sync_state=sync_state,
+        )
+        return page_out(await entries.list_entries(db_session, caller, filters, page), entry_out)
+
+    @post("", summary="Book time", status_code=201)
+    async def create_entry(
+        self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[EntryCreate]
+    ) -> Response[EntryOut]:
+        return with_etag(await entries.create_entry(db_session, caller, data), status_code=201)
+
+    @post("/bulk", summary="Book a preset on every working day of a range (at most 100 days); all or nothing")
+    async def create_bulk(
+        self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[BulkEntryCreate]
+    ) -> list[EntryOut]:
+        return [entry_out(entry) for entry in await create_bulk_entries(db_session, caller, data)]
+
+    @get("/{entry_id:int}", summary="One entry; its ETag is the version to send when changing it")
+    async def get_entry(self, caller: CurrentCaller, db_session: DbSession, entry_id: EntryId) -> Response[EntryOut]:
+        return with_etag(await entries.get_entry(db_session, caller, entry_id))
+
+    @patch("/{entry_id:int}", summary="Change an entry; needs its version (If-Match or `version`), 409 when stale")
+    async def update_entry(
+        self,
+        caller: CurrentCaller,
+        db_session: DbSession,
+        entry_id: EntryId,
+        data: JSONBody[EntryUpdate],
+        if_match: IfMatch = None,
+    ) -> Response[EntryOut]:
+        entry = await entries.update_entry(db_session, caller, entry_id, data, if_match=parse_if_match(if_match))
+        return with_etag(entry)
+
+    @delete("/{entry_id:int}", summary="Delete an entry (soft; a synced worklog is removed in the tracker)")
+    async def delete_entry(
+        self, caller: CurrentCaller, db_session: DbSession, entry_id: EntryId, if_match: IfMatch = None
+    ) -> None:
+        await entries.delete_entry(db_session, caller, entry_id, if_match=parse_if_match(if_match))
+
+    @get("/{entry_id:int}/revisions", summary="Who changed the entry, when, and what")
+    async def list_entry_revisions(
+        self, caller: CurrentCaller, db_session: DbSession, entry_id: EntryId
+    ) -> list[RevisionOut]:
+        entry = await entries.get_entry(db_session, caller, entry_id)
+        return [revision_out(revision) for revision in await list_revisions(db_session, entry.id)]

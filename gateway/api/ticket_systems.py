@@ -1,0 +1,85 @@
+"""Ticket systems (ADMIN). Secrets are write-only: responses name the secrets that are set, never their values."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.params import JSONBody, PathParameter
+
+from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, SecretKeys
+from gateway.api.pages import PageOut, page_out
+from gateway.core.master_data import ticket_systems
+from gateway.core.master_data.ticket_systems import TicketSystemCreate, TicketSystemUpdate
+from gateway.core.models import TicketSystem
+from gateway.core.vault import KeyRing
+
+SystemId = Annotated[int, PathParameter(ge=1)]
+
+
+class TicketSystemOut(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    type: str
+    base_url: str
+    ticket_url: str | None
+    enabled: bool
+    book_time: bool
+    config: dict[str, Any]
+    secret_names: list[str]
+
+
+def system_out(system: TicketSystem, key_ring: KeyRing) -> TicketSystemOut:
+    return TicketSystemOut(
+        id=system.id,
+        name=system.name,
+        type=system.type,
+        base_url=system.base_url,
+        ticket_url=system.ticket_url,
+        enabled=system.enabled,
+        book_time=system.book_time,
+        config=system.config,
+        secret_names=ticket_systems.secret_names(system, key_ring),
+    )
+
+
+class TicketSystemController(Controller):
+    path = "/api/ticket-systems"
+    tags = ["ticket systems"]
+
+    @get("", summary="Ticket systems (ADMIN)")
+    async def list_systems(
+        self, caller: CurrentCaller, db_session: DbSession, page: PageQuery, key_ring: SecretKeys
+    ) -> PageOut[TicketSystemOut]:
+        found = await ticket_systems.list_ticket_systems(db_session, caller, page)
+        return page_out(found, lambda system: system_out(system, key_ring))
+
+    @get("/{system_id:int}", summary="One ticket system (ADMIN)")
+    async def get_system(
+        self, caller: CurrentCaller, db_session: DbSession, system_id: SystemId, key_ring: SecretKeys
+    ) -> TicketSystemOut:
+        return system_out(await ticket_systems.get_ticket_system(db_session, caller, system_id), key_ring)
+
+    @post("", summary="Create a ticket system (ADMIN); secrets are stored encrypted")
+    async def create_system(
+        self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[TicketSystemCreate], key_ring: SecretKeys
+    ) -> TicketSystemOut:
+        system = await ticket_systems.create_ticket_system(db_session, caller, data, key_ring)
+        return system_out(system, key_ring)
+
+    @patch("/{system_id:int}", summary="Change a ticket system (ADMIN); secrets merge, null removes one")
+    async def update_system(
+        self,
+        caller: CurrentCaller,
+        db_session: DbSession,
+        system_id: SystemId,
+        data: JSONBody[TicketSystemUpdate],
+        key_ring: SecretKeys,
+    ) -> TicketSystemOut:
+        system = await ticket_systems.update_ticket_system(db_session, caller, system_id, data, key_ring)
+        return system_out(system, key_ring)
+
+    @delete("/{system_id:int}", summary="Delete a ticket system (soft; ADMIN)")
+    async def delete_system(self, caller: CurrentCaller, db_session: DbSession, system_id: SystemId) -> None:
+        await ticket_systems.delete_ticket_system(db_session, caller, system_id)
