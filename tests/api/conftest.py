@@ -38,6 +38,7 @@ async def world(pg_url: str) -> World:
     async with create_session_factory(engine)() as session:
         built = await build_world(session)
     await engine.dispose()
+    built.database_url = pg_url
     return built
 
 

@@ -29,6 +29,7 @@ MONDAY = date(2026, 11, 23)
 
 @dataclass
 class World:
+    database_url: str = ""
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     teams: dict[str, Team] = field(default_factory=dict)
