@@ -31,6 +31,7 @@ from gateway.core.db import create_engine, create_session_factory
 from gateway.core.errors import reason_of
 from gateway.core.models import Base
 from gateway.core.vault import KeyRing, generate_key_line
+from tests.ldap_server import LdapServer, slapd_available, start_ldap_server
 from tests.support import GATEWAY, Run, clean_environment, libpq_conninfo, pg_connect
 
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -157,6 +158,20 @@ def redis_url(worker_id: str) -> Iterator[str]:
     finally:
         client.close()
     return url
+
+
+# --- OpenLDAP -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LdapServer]:
+    """slapd on a loopback port of its own, with the people of `tests.ldap_server.PEOPLE`."""
+    if not slapd_available():
+        service_missing("OpenLDAP (Debian packages slapd and ldap-utils)", "this machine", "slapd is not installed")
+    server = start_ldap_server(tmp_path_factory.mktemp("ldap"))
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=10)
 
 
 # --- The console script --------------------------------------------------------------------------------------

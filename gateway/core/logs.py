@@ -68,8 +68,10 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "auto", strea
     root.setLevel(level)
     # The gateway logs each request itself, with its request id; uvicorn's access log would repeat it.
     logging.getLogger("uvicorn.access").disabled = True
-    # Alembic announces its context on every revision check (each readiness probe); `gateway db` raises it again.
+    # Alembic announces its context on every revision check (each readiness probe).
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # At DEBUG, SQLAlchemy would log every statement with its parameters: password and token hashes, secrets.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "arq"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

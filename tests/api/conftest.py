@@ -33,17 +33,23 @@ async def make_client(key_ring: KeyRing) -> AsyncIterator[AppClientFactory]:
 
 
 @pytest.fixture
-async def world(pg_url: str) -> World:
-    engine = create_engine(pg_url)
+def api_database_url(pg_url: str) -> str:
+    """The database API tests run on: PostgreSQL; a module may override this to run on SQLite as well."""
+    return pg_url
+
+
+@pytest.fixture
+async def world(api_database_url: str) -> World:
+    engine = create_engine(api_database_url)
     async with create_session_factory(engine)() as session:
         built = await build_world(session)
     await engine.dispose()
-    built.database_url = pg_url
+    built.database_url = api_database_url
     return built
 
 
 @pytest.fixture
-async def client(make_client: AppClientFactory, pg_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """A client of an app on the PostgreSQL test database (use `world.headers(name)` to authenticate)."""
-    async with make_client(pg_url) as client:
+async def client(make_client: AppClientFactory, api_database_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client of an app on the test database (use `world.headers(name)` to authenticate)."""
+    async with make_client(api_database_url) as client:
         yield client

@@ -17,6 +17,14 @@ from gateway.core.revisions import list_revisions
 from tests.api.world import World
 
 Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+def api_database_url(database_url: str) -> str:
+    """Entries are the heart of the product: every test here runs on PostgreSQL and on SQLite."""
+    return database_url
+
+
 DAY = "2026-11-24"  # a Tuesday, covered by dev_a's contract
 
 
@@ -35,16 +43,16 @@ async def book(client: Client, world: World, username: str = "dev_a", **values: 
     return await client.post("/api/entries", json=booking(world, **values), headers=world.headers(username))
 
 
-async def update_row(pg_url: str, model: Any, row_id: int, **values: Any) -> None:
-    engine = create_engine(pg_url)
+async def update_row(database_url: str, model: Any, row_id: int, **values: Any) -> None:
+    engine = create_engine(database_url)
     async with create_session_factory(engine)() as session:
         await session.execute(update(model).where(model.id == row_id).values(**values))
         await session.commit()
     await engine.dispose()
 
 
-async def add_rows(pg_url: str, *rows: Any) -> list[Any]:
-    engine = create_engine(pg_url)
+async def add_rows(database_url: str, *rows: Any) -> list[Any]:
+    engine = create_engine(database_url)
     async with create_session_factory(engine)() as session:
         session.add_all(rows)
         await session.commit()
@@ -113,8 +121,10 @@ async def test_times_are_wall_clock_minutes(client: Client, world: World, start:
     assert response.json()["errors"][0]["key"] == "start"
 
 
-async def test_listed_subtickets_are_accepted_besides_the_prefixes(client: Client, world: World, pg_url: str) -> None:
-    await update_row(pg_url, Project, world.id("projects", "Alpha Web"), subtickets=["OPS-12"])
+async def test_listed_subtickets_are_accepted_besides_the_prefixes(
+    client: Client, world: World, database_url: str
+) -> None:
+    await update_row(database_url, Project, world.id("projects", "Alpha Web"), subtickets=["OPS-12"])
     assert (await book(client, world, ticket="ops-12")).status_code == 201
     assert (await book(client, world, ticket="ALP-3", start="10:00", end="11:00")).status_code == 201
     refused = await book(client, world, ticket="OPS-13", start="12:00", end="13:00")
@@ -237,10 +247,10 @@ async def test_if_match_carries_the_version(client: Client, world: World) -> Non
 
 
 async def test_concurrent_changes_with_the_same_version_exactly_one_wins(
-    make_client: Any, pg_url: str, world: World
+    make_client: Any, database_url: str, world: World
 ) -> None:
     entry_id = world.entries["dev_a"].id
-    async with make_client(pg_url) as one, make_client(pg_url) as other:
+    async with make_client(database_url) as one, make_client(database_url) as other:
         responses = await asyncio.gather(
             *(
                 client.patch(
@@ -305,18 +315,18 @@ async def test_the_revision_endpoint_lists_the_trail(client: Client, world: Worl
 
 
 async def test_entries_on_a_project_whose_ticket_system_books_time_are_pending(
-    client: Client, world: World, pg_url: str
+    client: Client, world: World, database_url: str
 ) -> None:
     assert world.ticket_system is not None
-    await update_row(pg_url, TicketSystem, world.ticket_system.id, book_time=True)
-    await update_row(pg_url, Project, world.id("projects", "Alpha Web"), ticket_system_id=world.ticket_system.id)
+    await update_row(database_url, TicketSystem, world.ticket_system.id, book_time=True)
+    await update_row(database_url, Project, world.id("projects", "Alpha Web"), ticket_system_id=world.ticket_system.id)
 
     with_ticket = await book(client, world, ticket="ALP-1")
     assert with_ticket.json()["sync_state"] == "pending"
     without_ticket = await book(client, world, start="10:00", end="11:00")
     assert without_ticket.json()["sync_state"] is None
 
-    await update_row(pg_url, TicketSystem, world.ticket_system.id, enabled=False)
+    await update_row(database_url, TicketSystem, world.ticket_system.id, enabled=False)
     assert (await book(client, world, ticket="ALP-2", start="12:00", end="13:00")).json()["sync_state"] is None
 
 
@@ -330,9 +340,9 @@ async def bulk(client: Client, world: World, **values: Any) -> Any:
 
 
 async def test_bulk_skips_weekends_holidays_and_days_without_contract_hours(
-    client: Client, world: World, pg_url: str
+    client: Client, world: World, database_url: str
 ) -> None:
-    await add_rows(pg_url, Holiday(day=date(2026, 12, 2), name="Local holiday"))
+    await add_rows(database_url, Holiday(day=date(2026, 12, 2), name="Local holiday"))
     # Monday 30 November to Sunday 6 December, weekends included on request: the contract has no weekend hours.
     response = await bulk(
         client, world, first_day="2026-11-30", last_day="2026-12-06", start="09:00", end="12:00", skip_weekends=False

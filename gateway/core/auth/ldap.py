@@ -6,6 +6,7 @@ escaped for the DN. ldap3 is synchronous, so callers run `bind_as_user` in a thr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ldap3 import BASE, NONE, Connection, Server
@@ -39,7 +40,9 @@ def bind_as_user(config: LdapConfig, username: str, password: str) -> DirectoryU
         return None
     dn = config.bind_dn_template.format(username=escape_rdn(username))
     server = Server(config.url, connect_timeout=config.timeout_seconds, get_info=NONE)
-    connection = Connection(server, user=dn, password=password, receive_timeout=config.timeout_seconds)
+    # ldap3 packs the receive timeout into a socket option that takes whole seconds.
+    receive_timeout = max(1, math.ceil(config.timeout_seconds))
+    connection = Connection(server, user=dn, password=password, receive_timeout=receive_timeout)
     try:
         if not connection.bind():
             if connection.result.get("result") == INVALID_CREDENTIALS:
