@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from gateway.core.errors import ConfigError, DatabaseUnavailable, reason_of
 
@@ -115,8 +117,19 @@ def _is_file_database(dbapi_connection: Any) -> bool:
     return any(row[1] == "main" and row[2] for row in rows)
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# Session.info key of the callable that hands committed entry changes to plugins (see `entry_events`).
+NOTIFY_ENTRY_COMMITTED = "gateway_notify_entry_committed"
+
+
+class GatewaySession(Session):
+    """The sync session class behind every `AsyncSession` of the gateway; `entry_events` listens on it."""
+
+
+def create_session_factory(
+    engine: AsyncEngine, *, notify_entry_committed: Callable[[Any], None] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    info = {NOTIFY_ENTRY_COMMITTED: notify_entry_committed} if notify_entry_committed else {}
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=GatewaySession, info=info)
 
 
 async def ping(engine: AsyncEngine) -> None:
