@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import msgspec
@@ -15,6 +14,7 @@ from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.types import ShortName
 from gateway.core.models import TicketSystem
 from gateway.core.permissions import require_admin
+from gateway.core.secrets_at_rest import open_system_secrets, seal_system_secrets
 from gateway.core.vault import KeyRing
 
 ConnectorName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
@@ -69,7 +69,7 @@ async def create_ticket_system(
     require_admin(caller, "manage ticket systems")
     values = msgspec.structs.asdict(data)
     secrets = values.pop("secrets")
-    system = TicketSystem(**values, secrets=_seal(secrets, key_ring))
+    system = TicketSystem(**values, secrets=seal_system_secrets(secrets, key_ring))
     session.add(system)
     await flush_unique(session, f"a ticket system named {data.name!r} already exists")
     return system
@@ -81,8 +81,10 @@ async def update_ticket_system(
     system = await get_ticket_system(session, caller, system_id)
     values = given_fields(data)
     if "secrets" in values:
-        merged = {**open_secrets(system, key_ring), **values.pop("secrets")}
-        system.secrets = _seal({name: value for name, value in merged.items() if value is not None}, key_ring)
+        merged = {**open_system_secrets(system, key_ring), **values.pop("secrets")}
+        system.secrets = seal_system_secrets(
+            {name: value for name, value in merged.items() if value is not None}, key_ring
+        )
     apply_changes(system, values)
     await flush_unique(session, f"a ticket system named {system.name!r} already exists")
     return system
@@ -94,16 +96,4 @@ async def delete_ticket_system(session: AsyncSession, caller: Caller, system_id:
 
 
 def secret_names(system: TicketSystem, key_ring: KeyRing) -> list[str]:
-    return sorted(open_secrets(system, key_ring))
-
-
-def open_secrets(system: TicketSystem, key_ring: KeyRing) -> dict[str, str]:
-    """The decrypted secrets: for the connector call that needs them, never for a response or a log."""
-    if not system.secrets:
-        return {}
-    opened: dict[str, str] = json.loads(key_ring.decrypt(system.secrets))
-    return opened
-
-
-def _seal(secrets: dict[str, str], key_ring: KeyRing) -> str | None:
-    return key_ring.encrypt(json.dumps(secrets, sort_keys=True)) if secrets else None
+    return sorted(open_system_secrets(system, key_ring))

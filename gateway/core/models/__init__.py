@@ -6,7 +6,13 @@ from gateway.core.models.entries import Entry, EntryRevision
 from gateway.core.models.master_data import Account, Activity, Customer, Holiday, Preset, Project
 from gateway.core.models.people import ApiToken, Contract, Team, User, teams_customers, teams_users
 from gateway.core.models.sync import SyncRun, WorklogSyncState
-from gateway.core.models.ticket_systems import Ticket, TicketSystem, UserTicketsystem
+from gateway.core.models.ticket_systems import (
+    OAuthState,
+    Ticket,
+    TicketSystem,
+    UserTicketsystem,
+    WebhookDelivery,
+)
 
 __all__ = [
     "Account",
@@ -20,6 +26,7 @@ __all__ = [
     "Holiday",
     "LoginAttempt",
     "LoginSession",
+    "OAuthState",
     "Preset",
     "Project",
     "SyncRun",
@@ -28,6 +35,7 @@ __all__ = [
     "TicketSystem",
     "User",
     "UserTicketsystem",
+    "WebhookDelivery",
     "WorklogSyncState",
     "teams_customers",
     "teams_users",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.core.models.base import Base, SoftDeleteMixin, TimestampMixin, json_column, utcnow
@@ -56,6 +56,12 @@ class UserTicketsystem(TimestampMixin, Base):
     sync_cursor: Mapped[str | None] = mapped_column(Text, default=None)
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Set when the tracker refused the grant (refresh rejected, revoked): the user must connect again.
+    needs_reconnect: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The user's time zone in the tracker (IANA name), as the connector reported it when linking.
+    remote_timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # When a sync was last asked for (a webhook, a user, a schedule) and has not run since.
+    sync_requested_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         UniqueConstraint("user_id", "ticket_system_id"),
@@ -67,6 +73,35 @@ class UserTicketsystem(TimestampMixin, Base):
             f"UserTicketsystem(id={self.id!r}, user_id={self.user_id!r}, "
             f"ticket_system_id={self.ticket_system_id!r}, enabled={self.enabled!r})"
         )
+
+
+class OAuthState(Base):
+    """An authorisation in progress: the `state` sent to the tracker (hashed), for whom, and the PKCE verifier."""
+
+    __tablename__ = "oauth_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("users_ticket_systems.id", ondelete="CASCADE"))
+    # The browser session that started the flow, when it was a browser: the callback must come from it.
+    login_session_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Encrypted by the vault.
+    code_verifier: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """A webhook delivery already handled, by the tracker's delivery id: a replay is acknowledged and ignored."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_system_id: Mapped[int] = mapped_column(ForeignKey("ticket_systems.id", ondelete="CASCADE"))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("ticket_system_id", "delivery_id"),)
 
 
 class Ticket(Base):
