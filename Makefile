@@ -22,6 +22,12 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The example connector plugin is installed as a real distribution, the way a third party's would be.
+EXAMPLE_PLUGIN := tests/plugins/example_connector
+$(VENV)/.installed-example: $(VENV)/.installed-dev $(shell find $(EXAMPLE_PLUGIN) -name '*.py' -o -name pyproject.toml)
+	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps ./$(EXAMPLE_PLUGIN)
+	touch $@
+
 # Serve on the embedded default: SQLite in ./gateway.db, jobs in-process, a local key file made on first run
 # unless GATEWAY_SECRET_KEYS or GATEWAY_SECRET_KEYS_FILE is set.
 run: $(VENV)/.installed
@@ -33,7 +39,7 @@ run: $(VENV)/.installed
 	$(BIN)/gateway demo && \
 	exec $(BIN)/gateway serve --host "$(HOST)" --port "$(PORT)"
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-example
 	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.installed-dev

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -20,7 +21,11 @@ from gateway.api.health import HealthController
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.plugins import ConnectorRegistry, build_registry
 from gateway.core.settings import Settings
+
+# Calls to trackers: connect quickly or not at all, and never hang a request or a job for long.
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 class MetricsController(PrometheusController):
@@ -28,17 +33,26 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Litestar:
-    """Build the app for `settings`; pass `engine` to share one the caller owns (it is then not disposed)."""
+def create_app(
+    settings: Settings, *, engine: AsyncEngine | None = None, registry: ConnectorRegistry | None = None
+) -> Litestar:
+    """Build the app for `settings`.
+
+    `engine`: share one the caller owns (it is then not disposed). `registry`: the connector plugins to use;
+    by default those installed (the entry points), loaded here, not at import, so tests choose their own.
+    """
     owns_engine = engine is None
     app_engine = engine or create_engine(settings.database_url)
+    plugins = registry or build_registry()
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": f"timetracker-gateway/{__version__}"})
 
     @asynccontextmanager
     async def resources(_app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await http.aclose()
             if redis is not None:
                 await redis.aclose()
             if owns_engine:
@@ -58,8 +72,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Lite
             {
                 "settings": settings,
                 "engine": app_engine,
-                "session_factory": create_session_factory(app_engine),
+                "session_factory": create_session_factory(
+                    app_engine, notify_entry_committed=plugins.notify_entry_committed
+                ),
                 "redis": redis,
+                "registry": plugins,
+                "http": http,
             }
         ),
         lifespan=[resources],

@@ -9,10 +9,12 @@ from gateway.api.auth import AuthController, MeController
 from gateway.api.contracts import ContractController
 from gateway.api.customers import CustomerController
 from gateway.api.entries import EntryController
+from gateway.api.links import MyLinkController, OAuthCallbackController, UserLinkController
 from gateway.api.presets import HolidayController, PresetController
 from gateway.api.projects import ProjectController
 from gateway.api.teams import TeamController, UserController
 from gateway.api.ticket_systems import TicketSystemController
+from gateway.api.webhooks import WebhookController
 
 API_CONTROLLERS: list[type[Controller]] = [
     AuthController,
@@ -28,4 +30,8 @@ API_CONTROLLERS: list[type[Controller]] = [
     UserController,
     ContractController,
     TicketSystemController,
+    UserLinkController,
+    MyLinkController,
+    OAuthCallbackController,
+    WebhookController,
 ]

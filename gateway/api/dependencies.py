@@ -17,8 +17,10 @@ from gateway.core.auth.api_tokens import user_of_api_token
 from gateway.core.auth.caller import Caller
 from gateway.core.auth.sessions import resume_session
 from gateway.core.errors import AuthenticationFailed
+from gateway.core.links import ConnectorRuntime
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from gateway.core.models import User
+from gateway.core.plugins import ConnectorRegistry
 from gateway.core.settings import Settings
 from gateway.core.vault import KeyRing
 
@@ -28,6 +30,8 @@ CurrentCaller = NamedDependency[Caller]  # as `caller`
 PageQuery = NamedDependency[PageRequest]  # as `page`
 AppSettings = NamedDependency[Settings]  # as `settings`
 SecretKeys = NamedDependency[KeyRing]  # as `key_ring`
+Plugins = NamedDependency[ConnectorRegistry]  # as `registry`
+Connectors = NamedDependency[ConnectorRuntime]  # as `runtime`
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -50,6 +54,22 @@ def provide_settings(state: State) -> Settings:
 def provide_key_ring(state: State) -> KeyRing:
     settings: Settings = state.settings
     return settings.require_key_ring()
+
+
+def provide_registry(state: State) -> ConnectorRegistry:
+    registry: ConnectorRegistry = state.registry
+    return registry
+
+
+def provide_runtime(request: Request[object, object, State], state: State) -> ConnectorRuntime:
+    """What connector calls need; the public URL defaults to the address this request came to."""
+    settings: Settings = state.settings
+    return ConnectorRuntime(
+        registry=state.registry,
+        key_ring=settings.require_key_ring(),
+        http=state.http,
+        public_url=settings.public_url or str(request.base_url),
+    )
 
 
 async def provide_caller(request: Request[object, object, State], db_session: DbSession) -> Caller:
@@ -91,6 +111,8 @@ DEPENDENCIES = {
     "db_session": Provide(provide_db_session),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "key_ring": Provide(provide_key_ring, sync_to_thread=False),
+    "registry": Provide(provide_registry, sync_to_thread=False),
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
     "caller": Provide(provide_caller),
     "page": Provide(provide_page, sync_to_thread=False),
 }

@@ -23,8 +23,11 @@ from gateway.core.errors import (
     PreconditionRequired,
     SchemaOutOfDate,
     TooManyAttempts,
+    TrackerRefused,
+    TrackerUnavailable,
 )
 from gateway.core.logs import get_logger
+from gateway.core.plugins import ConnectorMissing
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _AT_PATH = re.compile(r" - at `\$\.([^`]+)`$")
@@ -37,9 +40,12 @@ _STATUS_OF: list[tuple[type[GatewayError], HTTPStatus]] = [
     (PreconditionRequired, HTTPStatus.PRECONDITION_REQUIRED),
     (DirectoryUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
     (InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (TrackerRefused, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (TrackerUnavailable, HTTPStatus.BAD_GATEWAY),
     (NotFound, HTTPStatus.NOT_FOUND),
     (Conflict, HTTPStatus.CONFLICT),
     (DatabaseUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (ConnectorMissing, HTTPStatus.SERVICE_UNAVAILABLE),
     (SchemaOutOfDate, HTTPStatus.SERVICE_UNAVAILABLE),
 ]
 

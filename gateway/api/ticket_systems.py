@@ -8,11 +8,12 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, SecretKeys
+from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, Plugins, SecretKeys
 from gateway.api.pages import PageOut, page_out
 from gateway.core.master_data import ticket_systems
 from gateway.core.master_data.ticket_systems import TicketSystemCreate, TicketSystemUpdate
 from gateway.core.models import TicketSystem
+from gateway.core.plugins import ConnectorRegistry
 from gateway.core.vault import KeyRing
 
 SystemId = Annotated[int, PathParameter(ge=1)]
@@ -28,9 +29,11 @@ class TicketSystemOut(msgspec.Struct, kw_only=True):
     book_time: bool
     config: dict[str, Any]
     secret_names: list[str]
+    # "installed", or "missing" when no installed connector has this type's name.
+    connector: str
 
 
-def system_out(system: TicketSystem, key_ring: KeyRing) -> TicketSystemOut:
+def system_out(system: TicketSystem, key_ring: KeyRing, registry: ConnectorRegistry) -> TicketSystemOut:
     return TicketSystemOut(
         id=system.id,
         name=system.name,
@@ -41,6 +44,7 @@ def system_out(system: TicketSystem, key_ring: KeyRing) -> TicketSystemOut:
         book_time=system.book_time,
         config=system.config,
         secret_names=ticket_systems.secret_names(system, key_ring),
+        connector="installed" if registry.get(system.type) else "missing",
     )
 
 
@@ -50,23 +54,28 @@ class TicketSystemController(Controller):
 
     @get("", summary="Ticket systems (ADMIN)")
     async def list_systems(
-        self, caller: CurrentCaller, db_session: DbSession, page: PageQuery, key_ring: SecretKeys
+        self, caller: CurrentCaller, db_session: DbSession, page: PageQuery, key_ring: SecretKeys, registry: Plugins
     ) -> PageOut[TicketSystemOut]:
         found = await ticket_systems.list_ticket_systems(db_session, caller, page)
-        return page_out(found, lambda system: system_out(system, key_ring))
+        return page_out(found, lambda system: system_out(system, key_ring, registry))
 
     @get("/{system_id:int}", summary="One ticket system (ADMIN)")
     async def get_system(
-        self, caller: CurrentCaller, db_session: DbSession, system_id: SystemId, key_ring: SecretKeys
+        self, caller: CurrentCaller, db_session: DbSession, system_id: SystemId, key_ring: SecretKeys, registry: Plugins
     ) -> TicketSystemOut:
-        return system_out(await ticket_systems.get_ticket_system(db_session, caller, system_id), key_ring)
+        return system_out(await ticket_systems.get_ticket_system(db_session, caller, system_id), key_ring, registry)
 
     @post("", summary="Create a ticket system (ADMIN); secrets are stored encrypted")
     async def create_system(
-        self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[TicketSystemCreate], key_ring: SecretKeys
+        self,
+        caller: CurrentCaller,
+        db_session: DbSession,
+        data: JSONBody[TicketSystemCreate],
+        key_ring: SecretKeys,
+        registry: Plugins,
     ) -> TicketSystemOut:
-        system = await ticket_systems.create_ticket_system(db_session, caller, data, key_ring)
-        return system_out(system, key_ring)
+        system = await ticket_systems.create_ticket_system(db_session, caller, data, key_ring, registry)
+        return system_out(system, key_ring, registry)
 
     @patch("/{system_id:int}", summary="Change a ticket system (ADMIN); secrets merge, null removes one")
     async def update_system(
@@ -76,9 +85,10 @@ class TicketSystemController(Controller):
         system_id: SystemId,
         data: JSONBody[TicketSystemUpdate],
         key_ring: SecretKeys,
+        registry: Plugins,
     ) -> TicketSystemOut:
-        system = await ticket_systems.update_ticket_system(db_session, caller, system_id, data, key_ring)
-        return system_out(system, key_ring)
+        system = await ticket_systems.update_ticket_system(db_session, caller, system_id, data, key_ring, registry)
+        return system_out(system, key_ring, registry)
 
     @delete("/{system_id:int}", summary="Delete a ticket system (soft; ADMIN)")
     async def delete_system(self, caller: CurrentCaller, db_session: DbSession, system_id: SystemId) -> None:

@@ -61,7 +61,7 @@ class AuthKind(StrEnum):
     OAUTH2 = "oauth2"
     OAUTH1 = "oauth1"
     API_KEY = "api_key"
-    PERSONAL_TOKEN = "personal_token"  # noqa: S105  # the name of an auth kind, not a token
+    PERSONAL_TOKEN = "personal_token"
 
 
 # --- Errors -----------------------------------------------------------------------------------------------------
@@ -302,11 +302,14 @@ class Connector(ABC):
 
     @abstractmethod
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        """Whether a webhook request really comes from the tracker (signature or shared token)."""
+        """Whether a webhook request really comes from the tracker (signature or shared token).
+
+        `headers` has lower-case names; `body` is the raw body, exactly as received.
+        """
 
     @abstractmethod
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
-        """The events of a verified webhook request; `Rejected` for a body it cannot read."""
+        """The events of a verified webhook request (headers with lower-case names); `Rejected` if unreadable."""
 
 
 # --- Helpers for connector authors ----------------------------------------------------------------------------

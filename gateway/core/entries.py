@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.core.auth.caller import Caller
 from gateway.core.crud import get_one, given_fields
 from gateway.core.day_classes import classify_day
+from gateway.core.entry_events import record_entry_change
 from gateway.core.entry_rules import (
     Description,
     Ticket,
@@ -141,6 +142,7 @@ async def create_entry(session: AsyncSession, caller: Caller, data: EntryCreate,
         session, entry, author_id=caller.user_id, source=source, action="create", before={}, after=audited_values(entry)
     )
     await session.refresh(entry)
+    record_entry_change(session, entry, "create")
     return entry
 
 
@@ -186,6 +188,7 @@ async def update_entry(
         session, entry, author_id=caller.user_id, source=source, action="update", before=before, after=after
     )
     await session.refresh(entry)
+    record_entry_change(session, entry, "update")
     return entry
 
 
@@ -206,6 +209,7 @@ async def delete_entry(
     await record_revision(
         session, entry, author_id=caller.user_id, source=source, action="delete", before=audited_values(entry), after={}
     )
+    record_entry_change(session, entry, "delete")
 
 
 async def reclassify_day(session: AsyncSession, user_id: int, day: date) -> None:

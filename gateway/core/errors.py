@@ -70,3 +70,11 @@ class PreconditionRequired(GatewayError):
 
 class DirectoryUnavailable(GatewayError):
     """The LDAP directory cannot be reached."""
+
+
+class TrackerRefused(GatewayError):
+    """The ticket system refused what the gateway asked on the user's behalf (a key, a code, a worklog)."""
+
+
+class TrackerUnavailable(GatewayError):
+    """The ticket system did not answer, or failed; trying later may work."""

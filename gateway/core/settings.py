@@ -10,6 +10,7 @@ This is the only module that reads environment variables. Every other part recei
 | `GATEWAY_SECRET_KEYS_FILE` | file with one `id:key` per line (used when `GATEWAY_SECRET_KEYS` is unset) | unset |
 | `GATEWAY_LOG_LEVEL` | `DEBUG`, `INFO`, `WARNING`, `ERROR` | `INFO` |
 | `GATEWAY_LOG_FORMAT` | `json`, `console`, or `auto` (console on a terminal, JSON elsewhere) | `auto` |
+| `GATEWAY_PUBLIC_URL` | the gateway's address as browsers and trackers reach it (OAuth callbacks) | the request's |
 | `LDAP_URL` | LDAP server for logins, e.g. `ldaps://ldap.example.org` | unset: local accounts only |
 | `LDAP_BIND_DN_TEMPLATE` | the user's DN with `{username}`, e.g. `uid={username},ou=people,dc=example,dc=org` | unset |
 | `LDAP_USER_TYPE` | role of a user created at their first LDAP login: USER, DEV, PL or ADMIN | `DEV` |
@@ -43,6 +44,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: LogFormat = "auto"
     ldap: LdapConfig | None = None
+    public_url: str | None = None
 
     def require_key_ring(self) -> KeyRing:
         """The key ring, or a `ConfigError` that tells how to configure one."""
@@ -74,7 +76,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         log_format=log_format,  # type: ignore[arg-type]  # checked against the Literal above
         ldap=_load_ldap(env),
+        public_url=_load_public_url(env),
     )
+
+
+def _load_public_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("GATEWAY_PUBLIC_URL", "").strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"GATEWAY_PUBLIC_URL must start with http:// or https://, not {url!r}")
+    return url or None
 
 
 def _load_ldap(env: Mapping[str, str]) -> LdapConfig | None:

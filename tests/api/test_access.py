@@ -172,7 +172,8 @@ WRITES: list[tuple[str, str, Callable[[World], str], Callable[[World], Any], dic
     ("delete dev_a's contract", "DELETE", lambda w: f"/api/contracts/{w.contract.id}",  # type: ignore[union-attr]
         lambda w: None, expect(404, admin=204, pl_a=403, dev_a=403)),
     ("create a ticket system", "POST", lambda w: "/api/ticket-systems",
-        lambda w: {"name": "Jira", "type": "jira", "base_url": "https://jira.example"}, expect(403, admin=201)),
+        lambda w: {"name": "TL", "type": "tasklog", "base_url": "https://tl.example", "config": {"client_id": "x"}},
+        expect(403, admin=201)),
     ("change a ticket system", "PATCH", lambda w: f"/api/ticket-systems/{w.ticket_system.id}",  # type: ignore[union-attr]
         lambda w: {"enabled": False}, expect(403, admin=200)),
     ("delete a ticket system", "DELETE", lambda w: f"/api/ticket-systems/{w.ticket_system.id}",  # type: ignore[union-attr]

@@ -38,16 +38,17 @@ async def test_ticket_system_secrets_are_encrypted_and_write_only(
 ) -> None:
     body = {
         "name": "Jira",
-        "type": "jira",
-        "base_url": "https://jira.example",
-        "config": {"flavour": "cloud", "adjust_estimate": "auto"},
+        "type": "tasklog",
+        "base_url": "https://tasklog.example",
+        "config": {"client_id": "gateway", "page_size": 50},
         "secrets": {"client_secret": "s3cret", "webhook_secret": "hook"},
     }
     created = await as_admin(client, world, "POST", "/api/ticket-systems", body)
     assert created.status_code == 201, created.text
     system = created.json()
     assert system["secret_names"] == ["client_secret", "webhook_secret"]
-    assert system["config"] == {"flavour": "cloud", "adjust_estimate": "auto"}
+    assert system["config"] == {"client_id": "gateway", "page_size": 50}
+    assert system["connector"] == "installed"
     assert "s3cret" not in created.text
 
     raw = await stored_secrets(world, system["id"])
@@ -78,10 +79,27 @@ async def test_ticket_system_secrets_are_encrypted_and_write_only(
     ],
 )
 async def test_ticket_system_input_is_validated(client: Client, world: World, body: dict[str, Any], key: str) -> None:
-    full = {"name": "X", "type": "jira", "base_url": "https://x.example", **body}
+    full = {"name": "X", "type": "tasklog", "base_url": "https://x.example", "config": {"client_id": "c"}, **body}
     response = await as_admin(client, world, "POST", "/api/ticket-systems", full)
     assert response.status_code == 400
     assert response.json()["errors"][0]["key"].startswith(key)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"type": "frobnitz"}, "no connector named 'frobnitz' is installed"),
+        ({"config": {"client_id": 5}}, "invalid config"),
+        ({"config": {}}, "invalid config"),
+    ],
+)
+async def test_ticket_systems_need_an_installed_connector_and_a_valid_config(
+    client: Client, world: World, body: dict[str, Any], message: str
+) -> None:
+    full = {"name": "X", "type": "tasklog", "base_url": "https://x.example", "config": {"client_id": "c"}, **body}
+    response = await as_admin(client, world, "POST", "/api/ticket-systems", full)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
 
 
 # --- Holidays ---------------------------------------------------------------------------------------------------

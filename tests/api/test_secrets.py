@@ -69,7 +69,8 @@ async def test_secrets_never_leak_into_responses_or_logs(
             "/api/ticket-systems",
             json={
                 "name": "Jira",
-                "type": "jira",
+                "type": "tasklog",
+                "config": {"client_id": "gateway"},
                 "base_url": "https://jira.example",
                 "secrets": {"client_secret": CLIENT_SECRET},
             },

@@ -102,7 +102,9 @@ async def build_world(session: AsyncSession) -> World:
     await session.flush()
 
     world.account = Account(name="Main")
-    world.ticket_system = TicketSystem(name="Tracker", type="redmine", base_url="http://127.0.0.1:9")
+    world.ticket_system = TicketSystem(
+        name="Tracker", type="tasklog", base_url="http://127.0.0.1:9", config={"client_id": "gateway"}
+    )
     eight = Decimal(8)
     world.contract = Contract(
         user_id=world.users["dev_a"].id, start=date(2026, 1, 1), hours_1=eight, hours_2=eight, hours_3=eight,

@@ -15,7 +15,7 @@ from gateway.core.crud import get_one
 from gateway.core.errors import InvalidInput
 from gateway.core.models import ApiToken, User
 
-TOKEN_PREFIX = "gwt"  # noqa: S105  # a public marker at the start of every token, not a secret
+TOKEN_PREFIX = "gwt"  # a public marker at the start of every token
 # Last use is written at most this often, so every API call does not become a write.
 TOUCH_EVERY = timedelta(minutes=1)
 

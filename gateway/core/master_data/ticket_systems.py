@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
 from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, soft_delete
+from gateway.core.errors import InvalidInput
 from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.types import ShortName
 from gateway.core.models import TicketSystem
 from gateway.core.permissions import require_admin
+from gateway.core.plugins import ConnectorRegistry
 from gateway.core.secrets_at_rest import open_system_secrets, seal_system_secrets
 from gateway.core.vault import KeyRing
 
@@ -64,9 +66,14 @@ async def get_ticket_system(session: AsyncSession, caller: Caller, system_id: in
 
 
 async def create_ticket_system(
-    session: AsyncSession, caller: Caller, data: TicketSystemCreate, key_ring: KeyRing
+    session: AsyncSession, caller: Caller, data: TicketSystemCreate, key_ring: KeyRing, registry: ConnectorRegistry
 ) -> TicketSystem:
     require_admin(caller, "manage ticket systems")
+    info = registry.get(data.type)
+    if info is None:
+        installed = ", ".join(sorted(registry.connectors)) or "none"
+        raise InvalidInput(f"no connector named {data.type!r} is installed (installed: {installed})", field="type")
+    _check_config(info.connector.config_type, data.config)
     values = msgspec.structs.asdict(data)
     secrets = values.pop("secrets")
     system = TicketSystem(**values, secrets=seal_system_secrets(secrets, key_ring))
@@ -76,10 +83,22 @@ async def create_ticket_system(
 
 
 async def update_ticket_system(
-    session: AsyncSession, caller: Caller, system_id: int, data: TicketSystemUpdate, key_ring: KeyRing
+    session: AsyncSession,
+    caller: Caller,
+    system_id: int,
+    data: TicketSystemUpdate,
+    key_ring: KeyRing,
+    registry: ConnectorRegistry,
 ) -> TicketSystem:
     system = await get_ticket_system(session, caller, system_id)
     values = given_fields(data)
+    if "config" in values:
+        info = registry.get(system.type)
+        if info is None:
+            raise InvalidInput(
+                f"the connector {system.type!r} is not installed; its config cannot be checked", field="config"
+            )
+        _check_config(info.connector.config_type, values["config"])
     if "secrets" in values:
         merged = {**open_system_secrets(system, key_ring), **values.pop("secrets")}
         system.secrets = seal_system_secrets(
@@ -93,6 +112,13 @@ async def update_ticket_system(
 async def delete_ticket_system(session: AsyncSession, caller: Caller, system_id: int) -> None:
     soft_delete(await get_ticket_system(session, caller, system_id))
     await session.flush()
+
+
+def _check_config(config_type: type[msgspec.Struct], config: dict[str, Any]) -> None:
+    try:
+        msgspec.convert(config, config_type)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"invalid config: {exc}", field="config") from None
 
 
 def secret_names(system: TicketSystem, key_ring: KeyRing) -> list[str]:

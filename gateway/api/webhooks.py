@@ -1,0 +1,42 @@
+"""Webhook ingress: trackers announce ticket and worklog changes here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, post
+from litestar.params import PathParameter, RawBody
+
+from gateway.api.dependencies import Connectors, DbSession
+from gateway.core.webhooks import receive_webhook
+
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+class WebhookOut(msgspec.Struct, kw_only=True):
+    status: str
+    events: int
+
+
+class WebhookController(Controller):
+    path = "/api/webhooks"
+    tags = ["webhooks"]
+
+    @post(
+        "/{system_id:int}",
+        summary="Receive a tracker's webhook: verified against the system's secret, de-duplicated by delivery id",
+        status_code=202,
+        request_max_body_size=MAX_WEBHOOK_BYTES,
+    )
+    async def receive(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        runtime: Connectors,
+        system_id: Annotated[int, PathParameter(ge=1)],
+        body: RawBody,
+    ) -> WebhookOut:
+        outcome = await receive_webhook(db_session, system_id, request.headers, body, runtime, now=datetime.now(UTC))
+        return WebhookOut(status="duplicate" if outcome.duplicate else "accepted", events=outcome.events)

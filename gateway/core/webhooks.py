@@ -1,0 +1,79 @@
+"""Webhook ingress: verify, de-duplicate, update the ticket cache, and ask affected links to sync.
+
+Nothing is stored for a request whose signature does not verify. The delivery id (stable across the tracker's
+retries) is recorded once; a replay is acknowledged and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.connectors import Rejected, WebhookEvent, WebhookEventKind
+from gateway.core.errors import AuthenticationFailed, InvalidInput
+from gateway.core.links import ConnectorRuntime, build_connector, live_system
+from gateway.core.models import UserTicketsystem, WebhookDelivery
+from gateway.core.sync_requests import request_sync
+from gateway.core.ticket_cache import drop_ticket, upsert_ticket
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookOutcome:
+    duplicate: bool
+    events: int
+    links_to_sync: list[int]
+
+
+async def receive_webhook(
+    session: AsyncSession,
+    system_id: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    runtime: ConnectorRuntime,
+    *,
+    now: datetime,
+) -> WebhookOutcome:
+    system = await live_system(session, system_id)
+    connector = build_connector(system, runtime)
+    headers = {name.lower(): value for name, value in headers.items()}
+    if not connector.verify_webhook(headers, body):
+        raise AuthenticationFailed("the webhook's signature or token does not match this ticket system's secret")
+    try:
+        delivery = connector.parse_webhook(headers, body)
+    except Rejected as exc:
+        raise InvalidInput(f"the webhook body cannot be read: {exc}") from None
+
+    try:
+        async with session.begin_nested():
+            session.add(WebhookDelivery(ticket_system_id=system.id, delivery_id=delivery.delivery_id, received_at=now))
+    except IntegrityError:
+        return WebhookOutcome(duplicate=True, events=len(delivery.events), links_to_sync=[])
+
+    links: set[int] = set()
+    for event in delivery.events:
+        links |= await _apply(session, system.id, event, now=now)
+    return WebhookOutcome(
+        duplicate=False, events=len(delivery.events), links_to_sync=await request_sync(session, links, now=now)
+    )
+
+
+async def _apply(session: AsyncSession, system_id: int, event: WebhookEvent, *, now: datetime) -> set[int]:
+    if event.kind is WebhookEventKind.TICKET_CHANGED and event.ticket is not None:
+        await upsert_ticket(session, system_id, event.ticket, now=now)
+    elif event.kind is WebhookEventKind.TICKET_DELETED and event.ticket_key:
+        await drop_ticket(session, system_id, event.ticket_key)
+    elif event.kind is WebhookEventKind.WORKLOG_CHANGED:
+        stmt = select(UserTicketsystem.id).where(
+            UserTicketsystem.ticket_system_id == system_id,
+            UserTicketsystem.enabled.is_(True),
+            UserTicketsystem.access_token.is_not(None),
+        )
+        if event.account_id is not None:
+            stmt = stmt.where(UserTicketsystem.remote_account_id == event.account_id)
+        return set((await session.scalars(stmt)).all())
+    return set()

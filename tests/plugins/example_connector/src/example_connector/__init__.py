@@ -1,0 +1,1 @@
+"""A TimeTracker Gateway connector for Tasklog, a made-up ticket system."""

@@ -1,0 +1,11 @@
+"""The plugin module the entry point names: it hands the gateway its connector classes."""
+
+from __future__ import annotations
+
+from example_connector.connector import TasklogConnector
+from gateway.core.connectors import Connector, hookimpl
+
+
+@hookimpl
+def gateway_register_connectors() -> list[type[Connector]]:
+    return [TasklogConnector]
