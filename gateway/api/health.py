@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from gateway.core.db import ping
 from gateway.core.errors import GatewayError, reason_of
 from gateway.core.migrator import ensure_schema_at_head
+from gateway.core.plugins import ConnectorRegistry
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
@@ -45,7 +46,9 @@ class HealthController(Controller):
         checks = {"database": await _check_database(state)}
         redis: Redis | None = state.redis
         checks["redis"] = await _check_redis(redis) if redis is not None else Check(status="not configured")
-        healthy = all(check.status in ("ok", "not configured") for check in checks.values())
+        checks["plugins"] = _check_plugins(state.registry)
+        # A broken plugin leaves the others working: it degrades readiness, it does not fail it.
+        healthy = all(check.status in ("ok", "not configured", "degraded") for check in checks.values())
         return Response(Health(status="ok" if healthy else "fail", checks=checks), status_code=200 if healthy else 503)
 
 
@@ -59,6 +62,13 @@ async def _check_database(state: State) -> Check:
     except GatewayError as exc:
         return Check(status="fail", detail=str(exc))
     return Check(status="ok")
+
+
+def _check_plugins(registry: ConnectorRegistry) -> Check:
+    if not registry.problems:
+        return Check(status="ok", detail=f"connectors: {', '.join(sorted(registry.connectors)) or 'none'}")
+    problems = "; ".join(f"{p.plugin}: {p.problem}" for p in registry.problems)
+    return Check(status="degraded", detail=problems)
 
 
 async def _check_redis(redis: Redis) -> Check:

@@ -10,6 +10,7 @@ from gateway import __version__
 from gateway.cli.db import db
 from gateway.cli.demo import demo
 from gateway.cli.keys import keys
+from gateway.cli.plugins import plugins
 from gateway.cli.serve import serve
 from gateway.cli.users import user
 from gateway.cli.worker import worker
@@ -29,7 +30,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-for command in (db, demo, keys, serve, user, worker):
+for command in (db, demo, keys, plugins, serve, user, worker):
     cli.add_command(command)
 
 

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from litestar.testing import AsyncTestClient
 
+from gateway.api.app import create_app
+from gateway.core.connectors import hookimpl
+from gateway.core.plugins import build_registry
+from gateway.core.settings import Settings
+from gateway.core.vault import KeyRing
 from tests.api.conftest import AppClientFactory
 
 
@@ -18,7 +24,10 @@ async def test_ready_checks_the_database_and_redis(
     async with make_client(database_url, redis_url) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": {"status": "ok"}, "redis": {"status": "ok"}}}
+    checks = response.json()["checks"]
+    assert response.json()["status"] == "ok"
+    assert (checks["database"], checks["redis"]) == ({"status": "ok"}, {"status": "ok"})
+    assert checks["plugins"] == {"status": "ok", "detail": "connectors: tasklog, tasklog-token"}
 
 
 async def test_ready_without_redis_configured_is_ready(make_client: AppClientFactory, sqlite_url: str) -> None:
@@ -49,3 +58,21 @@ async def test_ready_is_503_when_the_schema_is_not_migrated(make_client: AppClie
         response = await client.get("/health/ready")
     assert response.status_code == 503
     assert "gateway db upgrade" in response.json()["checks"]["database"]["detail"]
+
+
+class BrokenPlugin:
+    @hookimpl
+    def gateway_register_connectors(self) -> list[type]:
+        raise RuntimeError("boom")
+
+
+async def test_a_broken_plugin_degrades_readiness_without_failing_it(key_ring: KeyRing, sqlite_url: str) -> None:
+    registry = build_registry(load_entry_points=False, plugins={"broken": BrokenPlugin()})
+    app = create_app(Settings(database_url=sqlite_url, key_ring=key_ring), registry=registry)
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"]["plugins"] == {
+        "status": "degraded",
+        "detail": "broken: gateway_register_connectors raised RuntimeError: boom",
+    }

@@ -22,6 +22,9 @@ import httpx
 import msgspec
 
 from gateway.core.connectors import (
+    AuthKind,
+    AuthorizationStart,
+    AuthRevoked,
     Credentials,
     NotFound,
     PullPage,
@@ -192,3 +195,23 @@ def _ticket(body: dict[str, Any]) -> TicketData:
         updated_at=datetime.fromisoformat(body["updated_at"]),
         raw=body,
     )
+
+
+class TasklogTokenConnector(TasklogConnector):
+    """Tasklog with personal access tokens instead of OAuth: the user pastes a token, the gateway checks it."""
+
+    name = "tasklog-token"
+    auth_kind = AuthKind.PERSONAL_TOKEN
+    secret_names = ("webhook_secret",)
+
+    async def authorization_url(self, state: str) -> AuthorizationStart:
+        raise Rejected("tasklog-token connects with a personal token, not through OAuth")
+
+    async def exchange_code(self, code: str, code_verifier: str | None) -> Credentials:
+        raise Rejected("tasklog-token connects with a personal token, not through OAuth")
+
+    async def refresh(self, credentials: Credentials) -> Credentials:
+        raise AuthRevoked("a personal token does not refresh; the user stores a new one")
+
+    async def revoke(self, credentials: Credentials) -> None:
+        return None  # the user revokes personal tokens in Tasklog itself

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from example_connector.connector import TasklogConnector
+from example_connector.connector import TasklogConnector, TasklogTokenConnector
 from gateway.core.connectors import Connector, hookimpl
 
 
 @hookimpl
 def gateway_register_connectors() -> list[type[Connector]]:
-    return [TasklogConnector]
+    return [TasklogConnector, TasklogTokenConnector]
