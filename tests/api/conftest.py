@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from gateway.api.app import create_app
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.plugins import ConnectorRegistry
 from gateway.core.settings import Settings
 from gateway.core.vault import KeyRing
 from tests.api.world import World, build_world
@@ -20,10 +21,11 @@ async def make_client(key_ring: KeyRing) -> AsyncIterator[AppClientFactory]:
     """Build a test client for an app on the given settings; every client is closed after the test."""
     clients: list[AsyncTestClient[Litestar]] = []
 
-    def make(database_url: str, redis_url: str | None = None, **settings: object) -> AsyncTestClient[Litestar]:
-        client = AsyncTestClient(
-            app=create_app(Settings(database_url=database_url, redis_url=redis_url, key_ring=key_ring, **settings))  # type: ignore[arg-type]
-        )
+    def make(
+        database_url: str, redis_url: str | None = None, registry: ConnectorRegistry | None = None, **settings: object
+    ) -> AsyncTestClient[Litestar]:
+        config = Settings(database_url=database_url, redis_url=redis_url, key_ring=key_ring, **settings)  # type: ignore[arg-type]
+        client = AsyncTestClient(app=create_app(config, registry=registry))
         clients.append(client)
         return client
 
