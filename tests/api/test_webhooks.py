@@ -1,0 +1,151 @@
+"""Webhook ingress with the example connector: verify, de-duplicate, cache tickets, ask links to sync."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from gateway.core.connectors import Credentials, hmac_sha256_hex
+from gateway.core.db import create_engine, create_session_factory
+from gateway.core.models import Ticket, TicketSystem, UserTicketsystem, WebhookDelivery
+from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
+from gateway.core.vault import KeyRing
+from tests.api.world import World
+
+try:
+    from example_connector.fake_tasklog import FakeTasklog
+except ImportError:  # pragma: no cover - only without `make test`'s install step
+    pytest.skip("the example connector is not installed", allow_module_level=True)
+
+Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+def tasklog() -> FakeTasklog:
+    return FakeTasklog()  # not served: webhooks need only its state and its signing
+
+
+@pytest.fixture
+async def system_id(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> int:
+    """A Tasklog ticket system with a webhook secret, and connected links for dev_a (u1) and dev_b (u2)."""
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        system = TicketSystem(
+            name="Tasklog",
+            type="tasklog",
+            base_url="http://127.0.0.1:9",
+            config={"client_id": "gateway"},
+            secrets=seal_system_secrets({"webhook_secret": tasklog.webhook_secret}, key_ring),
+        )
+        session.add(system)
+        await session.flush()
+        for username, account in (("dev_a", "u1"), ("dev_b", "u2")):
+            link = UserTicketsystem(user_id=world.users[username].id, ticket_system_id=system.id, enabled=True)
+            store_credentials(link, Credentials(access_token=f"token-{account}", account_id=account), key_ring)
+            session.add(link)
+        await session.commit()
+        system_id = system.id
+    await engine.dispose()
+    return system_id
+
+
+async def count(world: World, model: type) -> int:
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        found = await session.scalar(select(func.count()).select_from(model)) or 0
+    await engine.dispose()
+    return found
+
+
+async def sync_requested(world: World) -> dict[str, bool]:
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        links = (await session.scalars(select(UserTicketsystem))).all()
+    await engine.dispose()
+    names = {user.id: name for name, user in world.users.items()}
+    return {names[link.user_id]: link.sync_requested_at is not None for link in links}
+
+
+async def post(client: Client, system_id: int, headers: dict[str, str], body: bytes) -> httpx.Response:
+    return await client.post(f"/api/webhooks/{system_id}", content=body, headers=headers)
+
+
+async def test_a_signed_ticket_change_updates_the_cache(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    issue = {**tasklog.issues["TL-1"], "title": "Login page, redesigned"}
+    headers, body = tasklog.webhook("issue.updated", issue=issue)
+    response = await post(client, system_id, headers, body)
+    assert response.status_code == 202, response.text
+    assert response.json() == {"status": "accepted", "events": 1}
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.key == "TL-1"))
+    await engine.dispose()
+    assert ticket is not None
+    assert ticket.summary == "Login page, redesigned"
+
+
+async def test_a_forged_webhook_is_refused_and_nothing_is_stored(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    headers, body = tasklog.webhook("issue.updated", issue=tasklog.issues["TL-1"], secret="not the secret")
+    response = await post(client, system_id, headers, body)
+    assert response.status_code == 401
+    unsigned = {k: v for k, v in headers.items() if k != "X-Tasklog-Signature"}
+    assert (await post(client, system_id, unsigned, body)).status_code == 401
+    assert await count(world, WebhookDelivery) == 0
+    assert await count(world, Ticket) == 0
+
+
+async def test_a_replayed_delivery_is_acknowledged_and_ignored(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    headers, body = tasklog.webhook("issue.updated", issue=tasklog.issues["TL-2"], delivery_id="delivery-1")
+    first = await post(client, system_id, headers, body)
+    again = await post(client, system_id, headers, body)
+    assert first.json()["status"] == "accepted"
+    assert again.status_code == 202
+    assert again.json()["status"] == "duplicate"
+    assert await count(world, WebhookDelivery) == 1
+
+
+async def test_a_worklog_change_asks_the_authors_link_to_sync(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    headers, body = tasklog.webhook("worklog.updated", worklog={"id": "7", "issue": "TL-1", "author": "u2"})
+    assert (await post(client, system_id, headers, body)).status_code == 202
+    assert await sync_requested(world) == {"dev_a": False, "dev_b": True}
+
+
+async def test_a_deleted_issue_leaves_the_cache(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    await post(client, system_id, *tasklog.webhook("issue.updated", issue=tasklog.issues["TL-1"]))
+    await post(client, system_id, *tasklog.webhook("issue.deleted", issue={"key": "TL-1"}))
+    assert await count(world, Ticket) == 0
+
+
+async def test_oversize_bodies_get_413(client: Client, world: World, tasklog: FakeTasklog, system_id: int) -> None:
+    headers, body = tasklog.webhook("issue.updated", issue={**tasklog.issues["TL-1"], "padding": "x" * 2_000_000})
+    response = await post(client, system_id, headers, body)
+    assert response.status_code == 413
+    assert await count(world, WebhookDelivery) == 0
+
+
+async def test_unknown_ticket_systems_get_404(client: Client, world: World, tasklog: FakeTasklog) -> None:
+    headers, body = tasklog.webhook("issue.updated", issue=tasklog.issues["TL-1"])
+    assert (await post(client, 999999, headers, body)).status_code == 404
+
+
+async def test_an_unreadable_body_with_a_good_signature_is_a_client_error(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    headers, _ = tasklog.webhook("issue.updated", issue=tasklog.issues["TL-1"])
+    body = b"not json"
+    headers["X-Tasklog-Signature"] = "sha256=" + hmac_sha256_hex(tasklog.webhook_secret, body)
+    response = await post(client, system_id, headers, body)
+    assert response.status_code == 422
