@@ -54,6 +54,14 @@ def test_imports_point_downwards(package: str, forbidden: tuple[str, ...]) -> No
     assert violations(package, forbidden) == []
 
 
+def test_the_example_connector_uses_only_the_public_connector_types() -> None:
+    public = ("gateway.core.connectors", "gateway.core.oauth2")
+    package = ROOT / "tests/plugins/example_connector/src/example_connector"
+    for name in ("connector.py", "plugin.py"):
+        gateway_imports = {m for m in imported_modules(package / name) if m.startswith("gateway")}
+        assert gateway_imports <= set(public), name
+
+
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from gateway.api.app import create_app\nimport workers.jobs\n")
