@@ -5,7 +5,7 @@ from gateway.core.models.base import Base
 from gateway.core.models.entries import Entry, EntryRevision
 from gateway.core.models.master_data import Account, Activity, Customer, Holiday, Preset, Project
 from gateway.core.models.people import ApiToken, Contract, Team, User, teams_customers, teams_users
-from gateway.core.models.sync import SyncRun, WorklogSyncState
+from gateway.core.models.sync import SyncRun, UnmappedWorklog, WorklogSyncState
 from gateway.core.models.ticket_systems import (
     OAuthState,
     Ticket,
@@ -33,6 +33,7 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketSystem",
+    "UnmappedWorklog",
     "User",
     "UserTicketsystem",
     "WebhookDelivery",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.core.models.base import Base, json_column, utcnow
@@ -24,7 +24,26 @@ class WorklogSyncState(Base):
     remote_updated_at: Mapped[datetime | None] = mapped_column(default=None)
     # Written before a remote create: if set without a worklog id, the create may have happened remotely.
     push_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The remote version of a worklog in conflict (both sides changed the same field), kept until resolved.
+    conflict_remote: Mapped[dict[str, Any] | None] = mapped_column(json_column(), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UnmappedWorklog(Base):
+    """A worklog the user made directly in the tracker that no project of the gateway takes; parked for them."""
+
+    __tablename__ = "unmapped_worklogs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("users_ticket_systems.id", ondelete="CASCADE"))
+    worklog_id: Mapped[str] = mapped_column(String(128))
+    ticket: Mapped[str] = mapped_column(String(128))
+    # The worklog as the tracker reported it (day, start, minutes, description, updated_at).
+    worklog: Mapped[dict[str, Any]] = mapped_column(json_column(), default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("link_id", "worklog_id"),)
 
 
 class SyncRun(Base):

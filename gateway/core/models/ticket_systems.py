@@ -30,6 +30,10 @@ class TicketSystem(TimestampMixin, SoftDeleteMixin, Base):
     config: Mapped[dict[str, Any]] = mapped_column(json_column(), default=dict)
     # App-level secrets (OAuth client secret, private key, webhook secret): a JSON object, encrypted by the vault.
     secrets: Mapped[str | None] = mapped_column(Text, default=None)
+    # The activity given to worklogs imported from the tracker (made there, not through the gateway).
+    import_activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="SET NULL"), default=None
+    )
 
     def __repr__(self) -> str:
         return f"TicketSystem(id={self.id!r}, name={self.name!r}, type={self.type!r})"
@@ -60,8 +64,11 @@ class UserTicketsystem(TimestampMixin, Base):
     needs_reconnect: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The user's time zone in the tracker (IANA name), as the connector reported it when linking.
     remote_timezone: Mapped[str | None] = mapped_column(String(64), default=None)
-    # When a sync was last asked for (a webhook, a user, a schedule) and has not run since.
+    # When a sync was last asked for (a webhook, a user, a booking); a run that started before it runs again.
     sync_requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Who is syncing the link, until when: one sync per link at a time, across workers and processes.
+    sync_lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    sync_lease_until: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         UniqueConstraint("user_id", "ticket_system_id"),
