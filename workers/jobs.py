@@ -1,17 +1,49 @@
-"""Job functions: each opens a session, calls one core service and commits."""
+"""arq job functions: each takes what it needs from `ctx`, calls one core function, and maps deferral to Retry."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from arq.worker import Retry
+
 from gateway.core.logs import get_logger
+from gateway.core.sync import jobs
+from gateway.core.sync.engine import Deferred
 from gateway.core.sync_runs import close_abandoned_runs
 
 log = get_logger("gateway.workers")
 
-# A run open for longer than this cannot still be going: jobs are killed at the worker's job timeout.
+# A run open for longer than this cannot still be going: jobs are stopped at the worker's job timeout.
 ABANDONED_AFTER = timedelta(hours=1)
+
+
+async def _deferring(ctx: dict[str, Any], job: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    try:
+        await job(ctx["sync_deps"], *args)
+    except Deferred as deferred:
+        raise Retry(defer=jobs.retry_delay(deferred, ctx.get("job_try", 1))) from deferred
+
+
+async def sync_link(ctx: dict[str, Any], link_id: int) -> None:
+    await _deferring(ctx, jobs.run_sync_link, link_id)
+
+
+async def pull_link(ctx: dict[str, Any], link_id: int) -> None:
+    await _deferring(ctx, jobs.run_pull_link, link_id)
+
+
+async def refresh_ticket(ctx: dict[str, Any], system_id: int, key: str) -> None:
+    await _deferring(ctx, jobs.run_refresh_ticket, system_id, key)
+
+
+async def sweep(ctx: dict[str, Any]) -> int:
+    """Queue a sync for every due link: pending entries, requests made while Redis was down, idle pulls."""
+    links = await jobs.due_links(ctx["sync_deps"])
+    for link_id in links:
+        await ctx["redis"].enqueue_job(jobs.SYNC_LINK, link_id, _job_id=jobs.job_id(jobs.SYNC_LINK, link_id))
+    return len(links)
 
 
 async def close_abandoned_sync_runs(ctx: dict[str, Any]) -> int:

@@ -1,39 +1,58 @@
-"""arq `WorkerSettings`: the job functions, the cron schedule and the per-process resources in `ctx`.
+"""arq worker settings: the job functions, the cron schedule and the per-process resources in `ctx`.
 
-`gateway worker` starts it with the Redis settings and the gateway `Settings` read at start-up.
+`gateway worker` starts it with options built from the gateway `Settings` read at start-up (`worker_options`).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import httpx
 from arq.connections import RedisSettings
 from arq.cron import cron
+from arq.worker import func
 
+from gateway import __version__
 from gateway.core.db import create_engine, create_session_factory, ping
+from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
-from workers.jobs import close_abandoned_sync_runs
-from workers.serialization import deserialize_job, serialize_job
+from gateway.core.sync.jobs import PULL_LINK, REFRESH_TICKET, SYNC_LINK, ArqQueue, after_commit_handler
+from gateway.core.sync.runtime import arq_redis, sync_deps
+from gateway.core.sync.serialization import deserialize_job, serialize_job
+from workers import jobs
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     engine = create_engine(settings.database_url)
     await ping(engine)
-    ctx["engine"] = engine
-    ctx["session_factory"] = create_session_factory(engine)
+    registry = build_registry()
+    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": f"timetracker-gateway/{__version__}"})
+    redis = arq_redis(settings.redis_url or "")
+    session_factory = create_session_factory(engine, on_commit=after_commit_handler(registry, ArqQueue(redis)))
+    ctx.update(
+        engine=engine,
+        http=http,
+        session_factory=session_factory,
+        sync_deps=sync_deps(settings, session_factory, registry, http, redis),
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    engine = ctx.get("engine")
-    if engine is not None:
-        await engine.dispose()
+    if "http" in ctx:
+        await ctx["http"].aclose()
+    if "engine" in ctx:
+        await ctx["engine"].dispose()
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Any]] = [close_abandoned_sync_runs]
+    functions: ClassVar[list[Any]] = [jobs.close_abandoned_sync_runs, jobs.sweep]
     cron_jobs: ClassVar[list[Any]] = [
-        cron(close_abandoned_sync_runs, minute={0, 15, 30, 45}, run_at_startup=True, unique=True)
+        cron(jobs.close_abandoned_sync_runs, minute={0, 15, 30, 45}, run_at_startup=True, unique=True),
+        # Every minute, and at start-up: catch up on whatever could not be queued (Redis was down, a restart).
+        cron(jobs.sweep, second=0, run_at_startup=True, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown
@@ -44,4 +63,20 @@ class WorkerSettings:
 def worker_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.run_worker(WorkerSettings, **options)`."""
     assert settings.redis_url is not None
-    return {"redis_settings": RedisSettings.from_dsn(settings.redis_url), "ctx": {"settings": settings}}
+    # keep_result=0: arq keeps results an hour by default, and a kept result blocks re-queueing the same job id.
+    sync_jobs = [
+        func(job, name=name, keep_result=0, timeout=settings.job_timeout_seconds, max_tries=settings.job_max_tries)
+        for name, job in (
+            (SYNC_LINK, jobs.sync_link),
+            (PULL_LINK, jobs.pull_link),
+            (REFRESH_TICKET, jobs.refresh_ticket),
+        )
+    ]
+    return {
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "functions": [*WorkerSettings.functions, *sync_jobs],
+        "max_jobs": settings.worker_max_jobs,
+        "job_timeout": settings.job_timeout_seconds,
+        "max_tries": settings.job_max_tries,
+        "ctx": {"settings": settings},
+    }

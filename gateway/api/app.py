@@ -10,7 +10,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import __version__
@@ -23,6 +22,8 @@ from gateway.api.request_context import request_context_middleware
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.plugins import ConnectorRegistry, build_registry
 from gateway.core.settings import Settings
+from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
+from gateway.core.sync.runtime import arq_redis, sync_deps
 
 # Calls to trackers: connect quickly or not at all, and never hang a request or a job for long.
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -44,14 +45,22 @@ def create_app(
     owns_engine = engine is None
     app_engine = engine or create_engine(settings.database_url)
     plugins = registry or build_registry()
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = arq_redis(settings.redis_url) if settings.redis_url else None
     http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": f"timetracker-gateway/{__version__}"})
+    session_factory = create_session_factory(app_engine, on_commit=lambda work: on_commit(work))
+    deps = sync_deps(settings, session_factory, plugins, http, redis)
+    queue: JobQueue = ArqQueue(redis) if redis is not None else InlineQueue(deps, max_tries=settings.job_max_tries)
+    on_commit = after_commit_handler(plugins, queue)
 
     @asynccontextmanager
     async def resources(_app: Litestar) -> AsyncIterator[None]:
+        if isinstance(queue, InlineQueue):
+            queue.start()  # without Redis, this process runs the jobs and their schedule itself
         try:
             yield
         finally:
+            if isinstance(queue, InlineQueue):
+                await queue.close()
             await http.aclose()
             if redis is not None:
                 await redis.aclose()
@@ -72,9 +81,8 @@ def create_app(
             {
                 "settings": settings,
                 "engine": app_engine,
-                "session_factory": create_session_factory(
-                    app_engine, notify_entry_committed=plugins.notify_entry_committed
-                ),
+                "session_factory": session_factory,
+                "queue": queue,
                 "redis": redis,
                 "registry": plugins,
                 "http": http,

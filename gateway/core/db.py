@@ -117,18 +117,18 @@ def _is_file_database(dbapi_connection: Any) -> bool:
     return any(row[1] == "main" and row[2] for row in rows)
 
 
-# Session.info key of the callable that hands committed entry changes to plugins (see `entry_events`).
-NOTIFY_ENTRY_COMMITTED = "gateway_notify_entry_committed"
+# Session.info key of the callable that receives what a committed transaction recorded (see `commit_events`).
+ON_COMMIT = "gateway_on_commit"
 
 
 class GatewaySession(Session):
-    """The sync session class behind every `AsyncSession` of the gateway; `entry_events` listens on it."""
+    """The sync session class behind every `AsyncSession` of the gateway; `commit_events` listens on it."""
 
 
 def create_session_factory(
-    engine: AsyncEngine, *, notify_entry_committed: Callable[[Any], None] | None = None
+    engine: AsyncEngine, *, on_commit: Callable[[Any], None] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    info = {NOTIFY_ENTRY_COMMITTED: notify_entry_committed} if notify_entry_committed else {}
+    info = {ON_COMMIT: on_commit} if on_commit else {}
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=GatewaySession, info=info)
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
+from gateway.core.commit_events import record_entry_change
 from gateway.core.crud import get_one, given_fields
 from gateway.core.day_classes import classify_day
-from gateway.core.entry_events import record_entry_change
 from gateway.core.entry_rules import (
     Description,
     Ticket,
@@ -31,6 +31,7 @@ from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.types import Id
 from gateway.core.models import Entry, User
 from gateway.core.revisions import audited_values, record_revision
+from gateway.core.sync_requests import request_sync_for_entry
 from gateway.core.visibility import visible_entries
 
 API_SOURCE = "api"
@@ -143,6 +144,7 @@ async def create_entry(session: AsyncSession, caller: Caller, data: EntryCreate,
     )
     await session.refresh(entry)
     record_entry_change(session, entry, "create")
+    await _request_sync_if_pending(session, entry)
     return entry
 
 
@@ -189,6 +191,7 @@ async def update_entry(
     )
     await session.refresh(entry)
     record_entry_change(session, entry, "update")
+    await _request_sync_if_pending(session, entry)
     return entry
 
 
@@ -210,6 +213,12 @@ async def delete_entry(
         session, entry, author_id=caller.user_id, source=source, action="delete", before=audited_values(entry), after={}
     )
     record_entry_change(session, entry, "delete")
+    await _request_sync_if_pending(session, entry)
+
+
+async def _request_sync_if_pending(session: AsyncSession, entry: Entry) -> None:
+    if entry.sync_state is SyncState.PENDING:
+        await request_sync_for_entry(session, entry, now=datetime.now(UTC))
 
 
 async def reclassify_day(session: AsyncSession, user_id: int, day: date) -> None:

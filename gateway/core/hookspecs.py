@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from gateway.core.commit_events import EntryChange
     from gateway.core.connectors import Connector
-    from gateway.core.entry_events import EntryChange
 
 PROJECT_NAME = "timetracker_gateway"
 ENTRY_POINT_GROUP = "timetracker_gateway.connectors"

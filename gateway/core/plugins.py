@@ -21,8 +21,8 @@ import msgspec
 import pluggy
 
 from gateway.core import hookspecs
+from gateway.core.commit_events import EntryChange
 from gateway.core.connectors import AuthKind, Connector
-from gateway.core.entry_events import EntryChange
 from gateway.core.errors import GatewayError, reason_of
 from gateway.core.logs import get_logger
 

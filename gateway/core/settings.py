@@ -11,6 +11,10 @@ This is the only module that reads environment variables. Every other part recei
 | `GATEWAY_LOG_LEVEL` | `DEBUG`, `INFO`, `WARNING`, `ERROR` | `INFO` |
 | `GATEWAY_LOG_FORMAT` | `json`, `console`, or `auto` (console on a terminal, JSON elsewhere) | `auto` |
 | `GATEWAY_PUBLIC_URL` | the gateway's address as browsers and trackers reach it (OAuth callbacks) | the request's |
+| `GATEWAY_JOB_TIMEOUT` | seconds a sync job may run before it is stopped | `300` |
+| `GATEWAY_JOB_MAX_TRIES` | how often a job is retried (rate limits, outages) before it gives up | `20` |
+| `GATEWAY_WORKER_MAX_JOBS` | jobs one worker runs at once | `10` |
+| `GATEWAY_TRACKER_RATE` | requests per second to one ticket system, shared by all workers | `10` |
 | `LDAP_URL` | LDAP server for logins, e.g. `ldaps://ldap.example.org` | unset: local accounts only |
 | `LDAP_BIND_DN_TEMPLATE` | the user's DN with `{username}`, e.g. `uid={username},ou=people,dc=example,dc=org` | unset |
 | `LDAP_USER_TYPE` | role of a user created at their first LDAP login: USER, DEV, PL or ADMIN | `DEV` |
@@ -45,6 +49,10 @@ class Settings:
     log_format: LogFormat = "auto"
     ldap: LdapConfig | None = None
     public_url: str | None = None
+    job_timeout_seconds: int = 300
+    job_max_tries: int = 20
+    worker_max_jobs: int = 10
+    tracker_requests_per_second: int = 10
 
     def require_key_ring(self) -> KeyRing:
         """The key ring, or a `ConfigError` that tells how to configure one."""
@@ -77,7 +85,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,  # type: ignore[arg-type]  # checked against the Literal above
         ldap=_load_ldap(env),
         public_url=_load_public_url(env),
+        job_timeout_seconds=_positive_int(env, "GATEWAY_JOB_TIMEOUT", 300),
+        job_max_tries=_positive_int(env, "GATEWAY_JOB_MAX_TRIES", 20),
+        worker_max_jobs=_positive_int(env, "GATEWAY_WORKER_MAX_JOBS", 10),
+        tracker_requests_per_second=_positive_int(env, "GATEWAY_TRACKER_RATE", 10),
     )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _load_public_url(env: Mapping[str, str]) -> str | None:

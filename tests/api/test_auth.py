@@ -232,12 +232,14 @@ async def test_bad_authorization_headers_get_401(browser: Client, authorization:
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_a_deactivated_user_is_locked_out_at_once(browser: Client, ada: str, pg_url: str) -> None:
+async def test_a_deactivated_user_is_locked_out_at_once(
+    browser: Client, ada: str, pg_url: str, make_client: AppClientFactory
+) -> None:
     await run_sql(pg_url, lambda s: create_user(s, "root", password=PASSWORD, user_type=UserType.ADMIN))
     await login(browser, ada, PASSWORD)
     token = (await browser.post("/api/me/tokens", json={"name": "t"})).json()["token"]
     ada_id = (await browser.get("/api/me")).json()["id"]
-    async with AsyncTestClient(app=browser.app) as admin:
+    async with make_client(pg_url) as admin:
         await login(admin, "root", PASSWORD)
         assert (await admin.patch(f"/api/users/{ada_id}", json={"active": False})).status_code == 200
     assert (await browser.get("/api/me")).status_code == 401

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.core.auth.caller import Caller
+from gateway.core.commit_events import EntryChange
 from gateway.core.connectors import AuthKind, Connector, hookimpl
 from gateway.core.db import create_session_factory
 from gateway.core.entries import EntryCreate, create_entry
-from gateway.core.entry_events import EntryChange
 from gateway.core.enums import UserType
 from gateway.core.models import Activity, Customer, Project
 from gateway.core.plugins import build_registry
+from gateway.core.sync.jobs import after_commit_handler
 from gateway.core.users import create_user
 from tests.support import Run
 
@@ -108,6 +109,17 @@ def test_a_misspelt_hook_and_a_wrong_return_are_reported() -> None:
     assert "must return a list of connector classes" in reports["single"]
 
 
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def enqueue(self, name: str, *args: Any) -> None:
+        self.jobs.append((name, args))
+
+    def enqueue_soon(self, name: str, *args: Any) -> None:
+        self.jobs.append((name, args))
+
+
 class Recorder:
     def __init__(self) -> None:
         self.changes: list[EntryChange] = []
@@ -126,7 +138,7 @@ class Exploding:
 async def test_plugins_hear_of_entry_changes_after_commit_only(engine: AsyncEngine) -> None:
     recorder = Recorder()
     registry = build_registry(load_entry_points=False, plugins={"boom": Exploding(), "recorder": recorder})
-    factory = create_session_factory(engine, notify_entry_committed=registry.notify_entry_committed)
+    factory = create_session_factory(engine, on_commit=after_commit_handler(registry, RecordingQueue()))
     async with factory() as session:
         user = await create_user(session, "ada", password=None, user_type=UserType.DEV)
         customer = Customer(name="C", global_=True)

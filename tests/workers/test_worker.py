@@ -11,9 +11,9 @@ from pathlib import Path
 from arq import create_pool
 from arq.connections import RedisSettings
 
+from gateway.core.sync.serialization import deserialize_job, serialize_job
 from gateway.core.sync_runs import ABANDONED
 from tests.support import GATEWAY, Run, assert_one_line_error, clean_environment, pg_connect
-from workers.serialization import deserialize_job, serialize_job
 
 
 def insert_stuck_run(pg_url: str) -> None:

@@ -1,13 +1,16 @@
-"""Announcing committed entry changes to plugins, after the commit and only then.
+"""Work that must wait for a commit: announcing entry changes to plugins, enqueueing syncs of links.
 
-Services record a change on the session (`record_entry_change`); when that session's transaction commits, every
-recorded change is handed to the plugins' `gateway_entry_committed` hook; a rollback forgets them.
+Services record what happened on the session (`record_entry_change`, `record_link_to_sync`); when that
+session's transaction commits, the process's `on_commit` handler (given to `create_session_factory`) receives
+it all at once; a rollback forgets it. So a plugin never hears of an entry that was not stored, and a sync job
+never runs before the entry it should push is visible.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
@@ -16,10 +19,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from gateway.core.db import NOTIFY_ENTRY_COMMITTED, GatewaySession
+from gateway.core.db import ON_COMMIT, GatewaySession
 from gateway.core.models import Entry
 
-_PENDING = "gateway_entry_changes"
+_PENDING = "gateway_commit_events"
 
 
 class EntryChange(msgspec.Struct, kw_only=True, frozen=True):
@@ -39,6 +42,21 @@ class EntryChange(msgspec.Struct, kw_only=True, frozen=True):
     description: str
 
 
+@dataclass
+class CommittedWork:
+    entry_changes: list[EntryChange] = field(default_factory=list)
+    links_to_sync: set[int] = field(default_factory=set)
+
+
+def _pending(session: AsyncSession) -> CommittedWork:
+    work: CommittedWork = session.sync_session.info.setdefault(_PENDING, CommittedWork())
+    return work
+
+
+def record_link_to_sync(session: AsyncSession, link_id: int) -> None:
+    _pending(session).links_to_sync.add(link_id)
+
+
 def record_entry_change(session: AsyncSession, entry: Entry, action: str) -> None:
     change = EntryChange(
         action=action,
@@ -54,16 +72,15 @@ def record_entry_change(session: AsyncSession, entry: Entry, action: str) -> Non
         ticket=entry.ticket,
         description=entry.description,
     )
-    session.sync_session.info.setdefault(_PENDING, []).append(change)
+    _pending(session).entry_changes.append(change)
 
 
 @event.listens_for(GatewaySession, "after_commit")
 def _after_commit(session: Session) -> None:
-    changes: list[EntryChange] = session.info.pop(_PENDING, [])
-    notify: Callable[[EntryChange], Any] | None = session.info.get(NOTIFY_ENTRY_COMMITTED)
-    if notify is not None:
-        for change in changes:
-            notify(change)
+    work: CommittedWork | None = session.info.pop(_PENDING, None)
+    on_commit: Callable[[CommittedWork], Any] | None = session.info.get(ON_COMMIT)
+    if work is not None and on_commit is not None:
+        on_commit(work)
 
 
 @event.listens_for(GatewaySession, "after_rollback")

@@ -1,0 +1,264 @@
+"""The sync jobs, and the two ways of running them: arq workers on Redis, or in-process without Redis.
+
+The job functions here are the real work; `workers/jobs.py` wraps them for arq, and `InlineQueue` runs the same
+functions inside the API process when `REDIS_URL` is unset. Either way a job has an id derived from its
+arguments (`sync_link:42`), so asking twice while one is queued or running does not make two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+from sqlalchemy import exists, or_, select
+
+from gateway.core.commit_events import CommittedWork
+from gateway.core.connectors import Credentials
+from gateway.core.enums import SyncState
+from gateway.core.errors import reason_of
+from gateway.core.links import build_connector, live_system
+from gateway.core.logs import get_logger
+from gateway.core.models import Entry, Project, TicketSystem, UserTicketsystem
+from gateway.core.plugins import ConnectorRegistry
+from gateway.core.secrets_at_rest import open_credentials
+from gateway.core.sync.engine import Deferred, SyncDeps, SyncReport, sync_link
+from gateway.core.ticket_cache import upsert_ticket
+
+log = get_logger("gateway.jobs")
+
+SYNC_LINK = "sync_link"
+PULL_LINK = "pull_link"
+REFRESH_TICKET = "refresh_ticket"
+# Links are pulled at least this often, and tokens refreshed this long before they expire.
+PULL_EVERY = timedelta(minutes=15)
+REFRESH_AHEAD = timedelta(minutes=15)
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+
+
+def job_id(name: str, *args: Any) -> str:
+    return ":".join([name, *map(str, args)])
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, capped: 2 s, 4 s, 8 s … at most 10 minutes."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def retry_delay(deferred: Deferred, attempt: int) -> float:
+    """The tracker's Retry-After when it gave one, else backoff."""
+    return deferred.retry_after if deferred.retry_after is not None else backoff_seconds(attempt)
+
+
+# --- The jobs -------------------------------------------------------------------------------------------------
+
+
+async def run_sync_link(deps: SyncDeps, link_id: int) -> SyncReport:
+    return await sync_link(deps, link_id)
+
+
+async def run_pull_link(deps: SyncDeps, link_id: int) -> SyncReport:
+    return await sync_link(deps, link_id, push=False)
+
+
+async def run_refresh_ticket(deps: SyncDeps, system_id: int, key: str) -> bool:
+    """Fetch one ticket into the cache, with the credentials of any connected link of its system."""
+    async with deps.session_factory() as session:
+        system = await live_system(session, system_id)
+        connector = build_connector(system, deps.runtime)
+        link = await session.scalar(
+            select(UserTicketsystem).where(
+                UserTicketsystem.ticket_system_id == system_id,
+                UserTicketsystem.enabled.is_(True),
+                UserTicketsystem.access_token.is_not(None),
+                UserTicketsystem.needs_reconnect.is_(False),
+            )
+        )
+        credentials: Credentials | None = open_credentials(link, deps.runtime.key_ring) if link else None
+        ticket = await connector.fetch_ticket(credentials, key)
+        await upsert_ticket(session, system_id, ticket, now=deps.clock())
+        await session.commit()
+    return True
+
+
+JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
+    SYNC_LINK: run_sync_link,
+    PULL_LINK: run_pull_link,
+    REFRESH_TICKET: run_refresh_ticket,
+}
+
+
+async def due_links(deps: SyncDeps) -> list[int]:
+    """Links that should sync now: a request is waiting, entries are pending, the last pull is old, or the token
+    expires soon (a refresh keeps rotating refresh tokens alive while the user is idle)."""
+    now = deps.clock()
+    pending = exists().where(
+        Entry.user_id == UserTicketsystem.user_id,
+        Entry.sync_state == SyncState.PENDING,
+        Entry.project_id.in_(select(Project.id).where(Project.ticket_system_id == UserTicketsystem.ticket_system_id)),
+    )
+    async with deps.session_factory() as session:
+        ids = await session.scalars(
+            select(UserTicketsystem.id)
+            .join(TicketSystem, TicketSystem.id == UserTicketsystem.ticket_system_id)
+            .where(
+                UserTicketsystem.enabled.is_(True),
+                UserTicketsystem.needs_reconnect.is_(False),
+                UserTicketsystem.access_token.is_not(None),
+                TicketSystem.enabled.is_(True),
+                TicketSystem.deleted_at.is_(None),
+                or_(
+                    UserTicketsystem.sync_requested_at.is_not(None)
+                    & (
+                        UserTicketsystem.last_sync_at.is_(None)
+                        | (UserTicketsystem.sync_requested_at > UserTicketsystem.last_sync_at)
+                    ),
+                    pending,
+                    UserTicketsystem.last_sync_at.is_(None),
+                    UserTicketsystem.last_sync_at < now - PULL_EVERY,
+                    UserTicketsystem.token_expires_at < now + REFRESH_AHEAD,
+                ),
+            )
+            .order_by(UserTicketsystem.id)
+        )
+        return list(ids.all())
+
+
+# --- Queues ---------------------------------------------------------------------------------------------------
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, name: str, *args: Any) -> None:
+        """Queue a job; a job with the same id already queued or running absorbs it."""
+
+    def enqueue_soon(self, name: str, *args: Any) -> None:
+        """Queue a job from synchronous code running inside the event loop (an after-commit hook)."""
+
+
+class _Queue(ABC):
+    """What both queues share: `enqueue_soon` as a task on the running loop, kept referenced until done."""
+
+    def __init__(self) -> None:
+        self._soon: set[asyncio.Task[None]] = set()
+
+    @abstractmethod
+    async def enqueue(self, name: str, *args: Any) -> None: ...
+
+    def enqueue_soon(self, name: str, *args: Any) -> None:
+        task = asyncio.get_running_loop().create_task(self.enqueue(name, *args))
+        self._soon.add(task)
+        task.add_done_callback(self._soon.discard)
+
+
+class ArqQueue(_Queue):
+    """Jobs for arq workers. If Redis is down the job is not queued, but the link's sync request is on record
+    in the database and the workers' sweep picks it up when Redis is back."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        super().__init__()
+        self.redis = redis
+
+    async def enqueue(self, name: str, *args: Any) -> None:
+        try:
+            await self.redis.enqueue_job(name, *args, _job_id=job_id(name, *args))
+        except (RedisError, OSError) as exc:
+            log.warning("could not queue a job; the sweep will retry", job=job_id(name, *args), error=reason_of(exc))
+
+
+@dataclass
+class _Running:
+    task: asyncio.Task[None]
+    again: bool = False
+
+
+class InlineQueue(_Queue):
+    """Runs the same jobs inside this process, one per job id, deferring and retrying as the workers do."""
+
+    def __init__(self, deps: SyncDeps, *, max_tries: int = 20, sweep_every: float = 60.0) -> None:
+        super().__init__()
+        self.deps = deps
+        self.max_tries = max_tries
+        self.sweep_every = sweep_every
+        self._running: dict[str, _Running] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def enqueue(self, name: str, *args: Any) -> None:
+        key = job_id(name, *args)
+        running = self._running.get(key)
+        if running is not None:
+            running.again = True  # it runs once more when done, and sees what was asked meanwhile
+            return
+        self._running[key] = _Running(asyncio.get_running_loop().create_task(self._run(key, name, args)))
+
+    async def _run(self, key: str, name: str, args: tuple[Any, ...]) -> None:
+        attempt = 1
+        try:
+            while True:
+                try:
+                    await JOBS[name](self.deps, *args)
+                except Deferred as deferred:
+                    if attempt >= self.max_tries:
+                        log.error("job gave up after retries", job=key, error=str(deferred))
+                    else:
+                        await asyncio.sleep(retry_delay(deferred, attempt))
+                        attempt += 1
+                        continue
+                except Exception:
+                    log.exception("job failed", job=key)
+                running = self._running[key]
+                if not running.again:
+                    return
+                running.again, attempt = False, 1
+        finally:
+            self._running.pop(key, None)
+
+    async def sweep(self) -> list[int]:
+        """Queue a sync for every link that is due (the workers' cron does the same)."""
+        links = await due_links(self.deps)
+        for link_id in links:
+            await self.enqueue(SYNC_LINK, link_id)
+        return links
+
+    def start(self) -> None:
+        async def sweep_forever() -> None:
+            while True:
+                try:
+                    await self.sweep()
+                except Exception:
+                    log.exception("sweep failed")
+                await asyncio.sleep(self.sweep_every)
+
+        self._sweeper = asyncio.get_running_loop().create_task(sweep_forever())
+
+    async def idle(self) -> None:
+        """Wait until no job runs (for tests and orderly shutdown)."""
+        while self._running or self._soon:
+            await asyncio.gather(*(r.task for r in list(self._running.values())), *self._soon, return_exceptions=True)
+
+    async def close(self) -> None:
+        tasks = [r.task for r in self._running.values()] + list(self._soon)
+        if self._sweeper is not None:
+            tasks.append(self._sweeper)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def after_commit_handler(registry: ConnectorRegistry, queue: JobQueue) -> Callable[[CommittedWork], None]:
+    """What a committed transaction sets off: plugins hear of entry changes, links get sync jobs."""
+
+    def handle(work: CommittedWork) -> None:
+        for change in work.entry_changes:
+            registry.notify_entry_committed(change)
+        for link_id in sorted(work.links_to_sync):
+            queue.enqueue_soon(SYNC_LINK, link_id)
+
+    return handle

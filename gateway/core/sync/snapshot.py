@@ -1,0 +1,65 @@
+"""A worklog's synced fields as one comparable value, for entries and remote worklogs alike.
+
+The base snapshot stored after each sync is what both sides are compared against: a field that differs from
+the base on one side was changed there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any, TypedDict
+
+from gateway.core.connectors import RemoteWorklog
+from gateway.core.models import Entry
+
+FIELDS = ("ticket", "day", "start", "minutes", "description")
+
+
+class Snapshot(TypedDict):
+    ticket: str
+    day: str
+    # None when the tracker keeps no start time (the entry's own start then stands).
+    start: str | None
+    minutes: int
+    description: str
+
+
+def of_entry(entry: Entry) -> Snapshot:
+    return Snapshot(
+        ticket=entry.ticket,
+        day=entry.day.isoformat(),
+        start=entry.start.strftime("%H:%M"),
+        minutes=entry.duration,
+        description=entry.description,
+    )
+
+
+def of_remote(worklog: RemoteWorklog, ticket: str | None = None) -> Snapshot:
+    return Snapshot(
+        ticket=(ticket or worklog.ticket).strip().upper(),
+        day=worklog.day.isoformat(),
+        start=worklog.start.strftime("%H:%M") if worklog.start is not None else None,
+        minutes=worklog.minutes,
+        description=worklog.description.strip(),
+    )
+
+
+def changed_fields(snapshot: Snapshot | dict[str, Any], base: Snapshot | dict[str, Any]) -> set[str]:
+    """The fields where `snapshot` differs from `base`; a missing start on either side is no difference."""
+    changed = set()
+    for name in FIELDS:
+        mine, theirs = snapshot.get(name), base.get(name)
+        if name == "start" and (mine is None or theirs is None):
+            continue
+        if mine != theirs:
+            changed.add(name)
+    return changed
+
+
+def day_of(snapshot: Snapshot | dict[str, Any]) -> date:
+    return date.fromisoformat(str(snapshot["day"]))
+
+
+def start_of(snapshot: Snapshot | dict[str, Any], default: time) -> time:
+    value = snapshot.get("start")
+    return time.fromisoformat(value) if value else default
