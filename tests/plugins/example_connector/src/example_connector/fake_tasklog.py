@@ -23,6 +23,7 @@ Contract:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -96,6 +97,11 @@ class FakeTasklog:
         self.codes: dict[str, tuple[FakeUser, str, str | None]] = {}  # code -> (user, redirect_uri, challenge)
         self.calls: dict[str, int] = {}
         self.failures: list[Failure] = []
+        # Create the next worklog but answer 504 (as if the answer were lost), or only after this many seconds.
+        self.lose_next_create_answer = False
+        self.stall_next_create_seconds = 0.0
+        self.created_markers: list[str | None] = []
+        self.request_log: list[tuple[float, str, int]] = []  # (time, what, status)
         self._ids = itertools.count(1000)
         self.base_url = ""
         for key, title in (("TL-1", "Login page"), ("TL-2", "Invoices")):
@@ -287,7 +293,15 @@ class FakeTasklog:
                     "id": worklog_id, "issue": key, "author": user.id, "updated_at": _now(),
                     **{k: body.get(k) for k in ("date", "start", "minutes", "note", "marker")},
                 }  # fmt: skip
-                return Response(fake.worklogs[worklog_id], status_code=201)
+                fake.created_markers.append(body.get("marker"))
+                created = dict(fake.worklogs[worklog_id])
+                lose, fake.lose_next_create_answer = fake.lose_next_create_answer, False
+                stall, fake.stall_next_create_seconds = fake.stall_next_create_seconds, 0.0
+            if stall:
+                await asyncio.sleep(stall)
+            if lose:
+                return Response({"error": "gateway timeout"}, status_code=504)
+            return Response(created, status_code=201)
 
         @put("/api/v1/worklogs/{worklog_id:str}")
         async def update_worklog(request: Request[Any, Any, Any], worklog_id: FromPath[str]) -> Response[Any]:
@@ -394,7 +408,9 @@ class FakeTasklog:
         with self.lock:
             if self.failures:
                 failure = self.failures.pop(0)
+                self.request_log.append((clock.time(), name, failure.status))
                 return self.users["u1"], Response(failure.body, status_code=failure.status, headers=failure.headers)
+            self.request_log.append((clock.time(), name, 200))
             token_value = request.headers.get("authorization", "").removeprefix("Bearer ")
             for grant in self.grants:
                 expiry = grant.access_tokens.get(token_value)
