@@ -12,6 +12,7 @@ from gateway.cli.demo import demo
 from gateway.cli.keys import keys
 from gateway.cli.plugins import plugins
 from gateway.cli.serve import serve
+from gateway.cli.sync import sync
 from gateway.cli.users import user
 from gateway.cli.worker import worker
 from gateway.core.errors import GatewayError, reason_of
@@ -30,7 +31,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-for command in (db, demo, keys, plugins, serve, user, worker):
+for command in (db, demo, keys, plugins, serve, sync, user, worker):
     cli.add_command(command)
 
 

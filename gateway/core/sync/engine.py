@@ -1,4 +1,4 @@
-"""Syncing one link: push the user's pending entries, then pull the tracker's changes.
+"""Syncing one link: pull the tracker's changes, then push the user's pending entries.
 
 Rules that hold whatever happens:
 - One sync per link at a time: a lease on the link row, taken with a conditional UPDATE, across processes.
@@ -132,10 +132,12 @@ async def sync_link(deps: SyncDeps, link_id: int, *, push: bool = True, pull: bo
             for _ in range(MAX_ROUNDS):
                 round_started = deps.clock()
                 await syncer.start()
-                if push:
-                    await syncer.push()
+                # Pull first: a local change is pushed only after the tracker's changes since the last sync were
+                # compared with it, so a change made there is never silently overwritten.
                 if pull:
                     await syncer.pull()
+                if push:
+                    await syncer.push()
                 await session.refresh(link)
                 if link.sync_requested_at is None or link.sync_requested_at < round_started:
                     break
@@ -392,11 +394,13 @@ class _LinkSync:
         self.session.add(state)
         remote_snapshot = snapshot.of_remote(remote)
         if entry.worklog_id != remote.id:
-            # Ours, found by its marker (a create whose answer was lost, or a worklog the tracker moved).
+            # Ours, found by its marker (a create whose answer was lost, or a worklog the tracker moved): what
+            # the tracker holds is what we wrote, so it is the base, and any later local edit is a local change.
             entry.worklog_id = remote.id
             entry.synced_to_ticketsystem = True
             state.link_id = self.link.id
             state.push_started_at = None
+            state.base = dict(remote_snapshot)
         if entry.sync_state is SyncState.CONFLICT:
             state.conflict_remote = {**remote_snapshot, "id": remote.id}
             await self.session.commit()
@@ -433,7 +437,7 @@ class _LinkSync:
         if "start" in fields:
             entry.start = snapshot.start_of(remote, entry.start)
         if {"start", "minutes"} & fields:
-            end = _end_of(entry.start, remote["minutes"] if "minutes" in fields else entry.duration)
+            end = end_of(entry.start, remote["minutes"] if "minutes" in fields else entry.duration)
             if end is None:
                 raise Rejected(f"the tracker's worklog for entry {entry.id} would run past midnight")
             entry.end = end
@@ -522,7 +526,7 @@ class _LinkSync:
         if self.system.import_activity_id is None:
             return f"{self.system.name} has no activity set for imported worklogs (import_activity_id)"
         start = remote.start or DEFAULT_IMPORT_START
-        end = _end_of(start, remote.minutes)
+        end = end_of(start, remote.minutes)
         if end is None or remote.minutes <= 0:
             return f"{remote.minutes} minutes from {start:%H:%M} do not fit in one day"
         user = await self.session.scalar(select(User).where(User.id == self.link.user_id).with_for_update())
@@ -645,7 +649,7 @@ async def _finish(
     await session.commit()
 
 
-def _end_of(start: time, minutes: int) -> time | None:
+def end_of(start: time, minutes: int) -> time | None:
     total = start.hour * 60 + start.minute + minutes
     return time(total // 60, total % 60) if minutes > 0 and total < 24 * 60 else None
 

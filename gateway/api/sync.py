@@ -1,0 +1,123 @@
+"""Sync status, running a sync now, and settling conflicts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import JSONBody, PathParameter
+
+from gateway.api.dependencies import CurrentCaller, DbSession
+from gateway.api.entries import EntryOut, entry_out
+from gateway.core.links import my_link
+from gateway.core.sync import conflicts, status
+from gateway.core.sync.conflicts import Keep
+from gateway.core.sync.status import LinkSyncStatus
+from gateway.core.sync_requests import request_sync
+
+Id = Annotated[int, PathParameter(ge=1)]
+
+
+class RunOut(msgspec.Struct, kw_only=True):
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    pushed: int
+    pulled: int
+    failed: int
+    conflicts: int
+    error: str | None
+
+
+class LinkSyncOut(msgspec.Struct, kw_only=True):
+    user: str
+    ticket_system_id: int
+    ticket_system: str
+    enabled: bool
+    running: bool
+    last_run: RunOut | None
+    last_sync_at: datetime | None
+    next_run: datetime | None
+    last_error: str | None
+    pending: int
+    failed: int
+    conflicts: int
+
+
+class ConflictOut(msgspec.Struct, kw_only=True):
+    entry_id: int
+    local: dict[str, Any]
+    remote: dict[str, Any]
+
+
+class Resolve(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    keep: Keep
+
+
+class Queued(msgspec.Struct, kw_only=True):
+    status: str
+
+
+def link_sync_out(item: LinkSyncStatus) -> LinkSyncOut:
+    run = item.last_run
+    return LinkSyncOut(
+        user=item.username,
+        ticket_system_id=item.system.id,
+        ticket_system=item.system.name,
+        enabled=item.link.enabled,
+        running=item.link.sync_lease_until is not None,
+        last_run=None
+        if run is None
+        else RunOut(
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            duration_seconds=(run.finished_at - run.started_at).total_seconds() if run.finished_at else None,
+            pushed=run.pushed,
+            pulled=run.pulled,
+            failed=run.failed,
+            conflicts=run.conflicts,
+            error=run.error,
+        ),
+        last_sync_at=item.link.last_sync_at,
+        next_run=item.next_run,
+        last_error=item.link.last_error,
+        pending=item.pending,
+        failed=item.failed,
+        conflicts=item.conflicts,
+    )
+
+
+class SyncController(Controller):
+    tags = ["sync"]
+
+    @get("/api/me/sync", summary="The caller's links: last run, duration, counts, next run, last error")
+    async def my_sync(self, caller: CurrentCaller, db_session: DbSession) -> list[LinkSyncOut]:
+        return [link_sync_out(item) for item in await status.my_sync_status(db_session, caller)]
+
+    @get("/api/admin/sync", summary="Every enabled link's sync (ADMIN)")
+    async def all_sync(self, caller: CurrentCaller, db_session: DbSession) -> list[LinkSyncOut]:
+        return [link_sync_out(item) for item in await status.all_sync_status(db_session, caller)]
+
+    @post("/api/me/ticket-systems/{system_id:int}/sync", summary="Sync this link now", status_code=202)
+    async def sync_now(self, caller: CurrentCaller, db_session: DbSession, system_id: Id) -> Queued:
+        link, _system = await my_link(db_session, caller, system_id)
+        await request_sync(db_session, [link.id], now=datetime.now(UTC))
+        return Queued(status="queued")
+
+    @get("/api/me/sync/conflicts", summary="Entries changed both here and in the tracker, with both versions")
+    async def list_conflicts(self, caller: CurrentCaller, db_session: DbSession) -> list[ConflictOut]:
+        return [
+            ConflictOut(entry_id=c.entry.id, local=dict(c.local), remote=c.remote)
+            for c in await conflicts.my_conflicts(db_session, caller)
+        ]
+
+    @post(
+        "/api/me/sync/conflicts/{entry_id:int}", summary="Settle a conflict: keep local or keep remote", status_code=200
+    )
+    async def resolve(
+        self, caller: CurrentCaller, db_session: DbSession, entry_id: Id, data: JSONBody[Resolve]
+    ) -> EntryOut:
+        entry = await conflicts.resolve_conflict(db_session, caller, entry_id, data.keep, now=datetime.now(UTC))
+        return entry_out(entry)
