@@ -1,17 +1,24 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from gateway.api.app import create_app
+from gateway.core.connectors import Credentials
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.models import Project, TicketSystem, UserTicketsystem
 from gateway.core.plugins import ConnectorRegistry
+from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
 from gateway.core.settings import Settings
 from gateway.core.vault import KeyRing
 from tests.api.world import World, build_world
+
+if TYPE_CHECKING:
+    from example_connector.fake_tasklog import FakeTasklog
 
 AppClientFactory = Callable[..., AsyncTestClient[Litestar]]
 
@@ -55,3 +62,43 @@ async def client(make_client: AppClientFactory, api_database_url: str) -> AsyncI
     """A client of an app on the test database (use `world.headers(name)` to authenticate)."""
     async with make_client(api_database_url) as client:
         yield client
+
+
+# --- A Tasklog ticket system linked for dev_a (needs the example connector) ----------------------------------
+
+
+@pytest.fixture
+def tasklog() -> Iterator[FakeTasklog]:
+    from example_connector.fake_tasklog import FakeTasklog  # installed by `make test`
+
+    with FakeTasklog(access_token_lifetime=3600).serve() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def linked(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> int:
+    """Alpha Web books time in a Tasklog system (prefix TL), and dev_a's link to it is connected as u1."""
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        system = TicketSystem(
+            name="Tasklog",
+            type="tasklog",
+            base_url=tasklog.base_url,
+            config={"client_id": tasklog.client_id},
+            secrets=seal_system_secrets({"client_secret": tasklog.client_secret}, key_ring),
+            book_time=True,
+        )
+        session.add(system)
+        await session.flush()
+        project = await session.get(Project, world.id("projects", "Alpha Web"))
+        assert project is not None
+        project.ticket_system_id = system.id
+        project.ticket_prefixes = ["ALP", "TL"]
+        access, refresh = tasklog.issue_tokens("u1", lifetime=3600)
+        link = UserTicketsystem(user_id=world.users["dev_a"].id, ticket_system_id=system.id, enabled=True)
+        store_credentials(link, Credentials(access_token=access, secret=refresh, account_id="u1"), key_ring)
+        session.add(link)
+        await session.commit()
+        system_id = system.id
+    await engine.dispose()
+    return system_id

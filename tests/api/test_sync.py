@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -11,11 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from gateway.core.connectors import Credentials
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.entries import EntryCreate, create_entry
-from gateway.core.models import Project, TicketSystem, UserTicketsystem
-from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
 from gateway.core.sync.jobs import InlineQueue
 from gateway.core.vault import KeyRing
 from tests.api.world import World
@@ -26,42 +22,8 @@ try:
 except ImportError:  # pragma: no cover - only without `make test`'s install step
     pytest.skip("the example connector is not installed", allow_module_level=True)
 
+
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-def tasklog() -> Iterator[FakeTasklog]:
-    with FakeTasklog(access_token_lifetime=3600).serve() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def linked(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> int:
-    """Alpha Web books time in a Tasklog system (prefix TL), and dev_a's link to it is connected as u1."""
-    engine = create_engine(world.database_url)
-    async with create_session_factory(engine)() as session:
-        system = TicketSystem(
-            name="Tasklog",
-            type="tasklog",
-            base_url=tasklog.base_url,
-            config={"client_id": tasklog.client_id},
-            secrets=seal_system_secrets({"client_secret": tasklog.client_secret}, key_ring),
-            book_time=True,
-        )
-        session.add(system)
-        await session.flush()
-        project = await session.get(Project, world.id("projects", "Alpha Web"))
-        assert project is not None
-        project.ticket_system_id = system.id
-        project.ticket_prefixes = ["ALP", "TL"]
-        access, refresh = tasklog.issue_tokens("u1", lifetime=3600)
-        link = UserTicketsystem(user_id=world.users["dev_a"].id, ticket_system_id=system.id, enabled=True)
-        store_credentials(link, Credentials(access_token=access, secret=refresh, account_id="u1"), key_ring)
-        session.add(link)
-        await session.commit()
-        system_id = system.id
-    await engine.dispose()
-    return system_id
 
 
 async def entry_when(client: Client, world: World, entry_id: int, state: str) -> dict[str, Any]:

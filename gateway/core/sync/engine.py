@@ -82,6 +82,8 @@ class Deferred(Exception):
 class SyncReport:
     link_id: int
     skipped: str | None = None
+    # Set when another runner holds the link: until when its lease lasts.
+    busy_until: datetime | None = None
     pushed: int = 0
     pulled: int = 0
     imported: int = 0
@@ -121,6 +123,8 @@ async def sync_link(deps: SyncDeps, link_id: int, *, push: bool = True, pull: bo
         owner = secrets.token_hex(8)
         if not await _take_lease(session, link_id, owner, deps):
             report.skipped = "another worker is syncing this link"
+            await session.refresh(link)
+            report.busy_until = link.sync_lease_until
             return report
         run = SyncRun(link_id=link_id, started_at=deps.clock())
         session.add(run)

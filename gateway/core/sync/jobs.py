@@ -62,11 +62,20 @@ def retry_delay(deferred: Deferred, attempt: int) -> float:
 
 
 async def run_sync_link(deps: SyncDeps, link_id: int) -> SyncReport:
-    return await sync_link(deps, link_id)
+    return _unless_busy(deps, await sync_link(deps, link_id))
 
 
 async def run_pull_link(deps: SyncDeps, link_id: int) -> SyncReport:
-    return await sync_link(deps, link_id, push=False)
+    return _unless_busy(deps, await sync_link(deps, link_id, push=False))
+
+
+def _unless_busy(deps: SyncDeps, report: SyncReport) -> SyncReport:
+    """A link another runner holds is tried again when that lease ends: if the holder died mid-run, its
+    unfinished work (say, a create whose answer it never saw) is picked up then."""
+    if report.busy_until is not None:
+        wait = max(1.0, (report.busy_until - deps.clock()).total_seconds())
+        raise Deferred("another runner holds the link", retry_after=wait)
+    return report
 
 
 async def run_refresh_ticket(deps: SyncDeps, system_id: int, key: str) -> bool:
