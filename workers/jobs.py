@@ -10,7 +10,7 @@ from arq.worker import Retry
 
 from gateway.core.logs import get_logger
 from gateway.core.sync import jobs
-from gateway.core.sync.engine import Deferred
+from gateway.core.sync.deferred import Deferred
 from gateway.core.sync_runs import close_abandoned_runs
 
 log = get_logger("gateway.workers")

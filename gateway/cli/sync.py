@@ -17,7 +17,8 @@ from gateway.core.errors import NotFound
 from gateway.core.models import User, UserTicketsystem
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
-from gateway.core.sync.engine import Deferred, SyncReport, sync_link
+from gateway.core.sync.deferred import Deferred
+from gateway.core.sync.engine import SyncReport, sync_link
 from gateway.core.sync.runtime import arq_redis, sync_deps
 
 

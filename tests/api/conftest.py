@@ -24,21 +24,16 @@ AppClientFactory = Callable[..., AsyncTestClient[Litestar]]
 
 
 @pytest.fixture
-async def make_client(key_ring: KeyRing) -> AsyncIterator[AppClientFactory]:
-    """Build a test client for an app on the given settings; every client is closed after the test."""
-    clients: list[AsyncTestClient[Litestar]] = []
+def make_client(key_ring: KeyRing) -> AppClientFactory:
+    """Build a test client for an app on the given settings; use it as `async with make_client(...) as client`."""
 
     def make(
         database_url: str, redis_url: str | None = None, registry: ConnectorRegistry | None = None, **settings: object
     ) -> AsyncTestClient[Litestar]:
         config = Settings(database_url=database_url, redis_url=redis_url, key_ring=key_ring, **settings)  # type: ignore[arg-type]
-        client = AsyncTestClient(app=create_app(config, registry=registry))
-        clients.append(client)
-        return client
+        return AsyncTestClient(app=create_app(config, registry=registry))
 
-    yield make
-    for client in clients:
-        await client.__aexit__(None, None, None)
+    return make
 
 
 @pytest.fixture

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import LockError
 
-# A ticket lock's holder may die; its lock then lapses after this long.
-TICKET_LOCK_SECONDS = 120
+from gateway.core.sync.deferred import Deferred
+
 LOCK_POLL_SECONDS = 0.05
 
 
@@ -59,19 +60,31 @@ class LocalCoordinator:
 class RedisCoordinator:
     """Coordination across processes through Redis: SET NX locks with expiry, and per-second counters."""
 
-    def __init__(self, redis: Redis, requests_per_second: int, prefix: str = "gateway") -> None:
+    def __init__(
+        self, redis: Redis, requests_per_second: int, *, lock_seconds: float = 60, prefix: str = "gateway"
+    ) -> None:
         self.redis = redis
         self.requests_per_second = requests_per_second
+        # A lock's holder may die; its lock then lapses after this long, and others wait at most this long.
+        self.lock_seconds = lock_seconds
         self.prefix = prefix
 
     @asynccontextmanager
     async def ticket_lock(self, system_id: int, ticket: str) -> AsyncIterator[None]:
         # redis-py's lock: a token per holder, released only by its holder, lapsing if the holder dies.
         lock = self.redis.lock(
-            f"{self.prefix}:ticket-lock:{system_id}:{ticket}", timeout=TICKET_LOCK_SECONDS, sleep=LOCK_POLL_SECONDS
+            f"{self.prefix}:ticket-lock:{system_id}:{ticket}",
+            timeout=self.lock_seconds,
+            sleep=LOCK_POLL_SECONDS,
+            blocking_timeout=self.lock_seconds,
         )
-        async with lock:
+        if not await lock.acquire():
+            raise Deferred(f"another worker keeps writing to ticket {ticket}", retry_after=1)
+        try:
             yield
+        finally:
+            with suppress(LockError):  # it lapsed while we wrote: someone else may hold it now, leave it be
+                await lock.release()
 
     async def take_budget(self, system_id: int) -> None:
         while True:

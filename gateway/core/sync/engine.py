@@ -60,6 +60,7 @@ from gateway.core.models import (
 from gateway.core.revisions import audited_values, record_revision
 from gateway.core.sync import snapshot
 from gateway.core.sync.coordination import Coordinator
+from gateway.core.sync.deferred import Deferred
 from gateway.core.sync.reconcile import Outcome, reconcile
 from gateway.core.tickets import PREFIXED_KEY
 
@@ -68,14 +69,6 @@ T = TypeVar("T")
 DEFAULT_IMPORT_START = time(9, 0)
 # A run that finds new sync requests made while it ran goes round again, this many times at most.
 MAX_ROUNDS = 3
-
-
-class Deferred(Exception):
-    """Stop now and run again later: after `retry_after` seconds, or after a backoff of the runner's choice."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 @dataclass

@@ -28,7 +28,8 @@ from gateway.core.logs import get_logger
 from gateway.core.models import Entry, Project, TicketSystem, UserTicketsystem
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.secrets_at_rest import open_credentials
-from gateway.core.sync.engine import Deferred, SyncDeps, SyncReport, sync_link
+from gateway.core.sync.deferred import Deferred
+from gateway.core.sync.engine import SyncDeps, SyncReport, sync_link
 from gateway.core.ticket_cache import upsert_ticket
 
 log = get_logger("gateway.jobs")

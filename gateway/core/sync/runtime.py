@@ -35,7 +35,9 @@ def sync_deps(
     redis: ArqRedis | None,
 ) -> SyncDeps:
     coordinator: Coordinator = (
-        RedisCoordinator(redis, settings.tracker_requests_per_second)
+        RedisCoordinator(
+            redis, settings.tracker_requests_per_second, lock_seconds=min(60, settings.job_timeout_seconds)
+        )
         if redis is not None
         else LocalCoordinator(settings.tracker_requests_per_second)
     )

@@ -12,7 +12,8 @@ from gateway.core.connectors import Transient
 from gateway.core.enums import SyncState
 from gateway.core.models import Project, UnmappedWorklog
 from gateway.core.revisions import list_revisions
-from gateway.core.sync.engine import Deferred, sync_link
+from gateway.core.sync.deferred import Deferred
+from gateway.core.sync.engine import sync_link
 from tests.core.sync.conftest import DAY, SyncEnv
 
 

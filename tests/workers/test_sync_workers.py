@@ -1,0 +1,356 @@
+"""Real arq workers (separate processes) syncing against the fake Tasklog, on PostgreSQL and Redis.
+
+Each worker runs `gateway worker` with a short job timeout, so a lease left by a killed worker lapses quickly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from arq.connections import ArqRedis
+from sqlalchemy import select
+
+from gateway.core.db import create_engine, create_session_factory
+from gateway.core.entries import EntryCreate, create_entry
+from gateway.core.enums import SyncState
+from gateway.core.links import ConnectorRuntime
+from gateway.core.models import Entry, UserTicketsystem
+from gateway.core.plugins import build_registry
+from gateway.core.sync.coordination import RedisCoordinator
+from gateway.core.sync.deferred import Deferred
+from gateway.core.sync.engine import SyncDeps, sync_link
+from gateway.core.sync.jobs import SYNC_LINK, job_id
+from gateway.core.sync.runtime import arq_redis
+from gateway.core.vault import KeyRing
+from tests.api.conftest import AppClientFactory
+from tests.api.world import World
+from tests.support import GATEWAY, clean_environment
+
+try:
+    from example_connector.fake_tasklog import FakeTasklog
+except ImportError:  # pragma: no cover - only without `make test`'s install step
+    pytest.skip("the example connector is not installed", allow_module_level=True)
+
+JOB_TIMEOUT = 4  # seconds; a dead worker's lease lapses after twice that
+
+
+class Workers:
+    """Start and stop `gateway worker` processes; their logs go to files in the test's tmp_path."""
+
+    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
+        self.env = env
+        self.tmp_path = tmp_path
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen([GATEWAY, "worker"], env=self.env, stdout=log, stderr=log)
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log")))
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def workers(world: World, redis_url: str, key_line: str, tmp_path: Path) -> Iterator[Workers]:
+    env = clean_environment(
+        DATABASE_URL=world.database_url,
+        REDIS_URL=redis_url,
+        GATEWAY_SECRET_KEYS=key_line,
+        GATEWAY_JOB_TIMEOUT=str(JOB_TIMEOUT),
+        GATEWAY_LOG_FORMAT="json",
+    )
+    runner = Workers(env, tmp_path)
+    yield runner
+    runner.stop_all()
+
+
+@pytest.fixture
+async def arq(redis_url: str) -> AsyncIterator[ArqRedis]:
+    redis = arq_redis(redis_url)
+    yield redis
+    await redis.aclose()
+
+
+async def book(world: World, *, start: str = "09:00", end: str = "10:00", ticket: str = "TL-1") -> Entry:
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        entry = await create_entry(
+            session,
+            world.caller("dev_a"),
+            EntryCreate(
+                day=date(2026, 11, 24),
+                start=start,
+                end=end,
+                project_id=world.id("projects", "Alpha Web"),
+                activity_id=world.id("activities", "Development"),
+                ticket=ticket,
+            ),
+        )
+        await session.commit()
+    await engine.dispose()
+    return entry
+
+
+async def entry_states(world: World) -> dict[int, SyncState | None]:
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        rows = (await session.execute(select(Entry.id, Entry.sync_state))).all()
+    await engine.dispose()
+    return {row[0]: row[1] for row in rows}
+
+
+async def link_of(world: World) -> UserTicketsystem:
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        link = await session.scalar(select(UserTicketsystem).where(UserTicketsystem.user_id == world.users["dev_a"].id))
+    await engine.dispose()
+    assert link is not None
+    return link
+
+
+async def eventually(check: Callable[[], Any], *, within: float, what: str, logs: Callable[[], str]) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {within:g} s\n{logs()[-4000:]}")
+        await asyncio.sleep(0.1)
+
+
+async def enqueue_sync(arq: ArqRedis, link_id: int) -> None:
+    await arq.enqueue_job(SYNC_LINK, link_id, _job_id=job_id(SYNC_LINK, link_id))
+
+
+async def test_a_worker_killed_after_the_remote_create_leaves_exactly_one_worklog(
+    world: World, tasklog: FakeTasklog, linked: int, workers: Workers, arq: ArqRedis
+) -> None:
+    link = await link_of(world)
+    first = workers.start()
+    entry = await book(world)
+    tasklog.stall_next_create_seconds = 60  # the worklog is created, the answer does not come back
+    await enqueue_sync(arq, link.id)
+    await eventually(lambda: tasklog.created_markers, within=30, what="the remote create", logs=workers.logs)
+
+    os.kill(first.pid, signal.SIGKILL)  # after the remote create, before the worker could commit its outcome
+    first.wait()
+    assert (await entry_states(world))[entry.id] is SyncState.PENDING
+
+    workers.start()
+
+    async def synced() -> bool:
+        return (await entry_states(world))[entry.id] is SyncState.SYNCED
+
+    await eventually(synced, within=60, what="the restarted worker's sync", logs=workers.logs)
+    with tasklog.lock:
+        assert len(tasklog.worklogs) == 1
+        assert tasklog.created_markers == [str(entry.uuid)]
+
+
+async def test_two_workers_and_the_inline_runner_push_each_entry_once(
+    world: World, tasklog: FakeTasklog, linked: int, workers: Workers, arq: ArqRedis, key_ring: KeyRing
+) -> None:
+    link = await link_of(world)
+    entries = [await book(world, start=f"{8 + n:02d}:00", end=f"{8 + n:02d}:30") for n in range(6)]
+    workers.start()
+    workers.start()
+    engine = create_engine(world.database_url)
+    async with httpx.AsyncClient(timeout=10) as http:
+        inline = SyncDeps(
+            session_factory=create_session_factory(engine),
+            runtime=ConnectorRuntime(registry=build_registry(), key_ring=key_ring, http=http, public_url="http://x"),
+            coordinator=RedisCoordinator(arq, requests_per_second=50, lock_seconds=JOB_TIMEOUT),
+            lease_seconds=JOB_TIMEOUT * 2,
+        )
+
+        async def inline_sync() -> None:
+            with contextlib.suppress(Deferred):
+                await sync_link(inline, link.id)
+
+        # Everyone at once: the jobs for the workers (several enqueues collapse into one job id) and inline runs.
+        await asyncio.gather(*(enqueue_sync(arq, link.id) for _ in range(3)), *(inline_sync() for _ in range(3)))
+
+        async def all_synced() -> bool:
+            states = await entry_states(world)
+            return all(states[e.id] is SyncState.SYNCED for e in entries)
+
+        for _ in range(3):  # the runs that found the link busy, repeated
+            await inline_sync()
+            await enqueue_sync(arq, link.id)
+        await eventually(all_synced, within=60, what="every entry synced", logs=workers.logs)
+    await engine.dispose()
+    with tasklog.lock:
+        assert sorted(tasklog.created_markers) == sorted(str(e.uuid) for e in entries)
+        assert len(tasklog.worklogs) == 6
+
+
+async def test_a_rate_limited_job_is_deferred_by_retry_after_then_succeeds(
+    world: World, tasklog: FakeTasklog, linked: int, workers: Workers, arq: ArqRedis
+) -> None:
+    link = await link_of(world)
+    entry = await book(world)
+    tasklog.fail_next(429, {"Retry-After": "3"})
+    workers.start()
+    await enqueue_sync(arq, link.id)
+
+    async def synced() -> bool:
+        return (await entry_states(world))[entry.id] is SyncState.SYNCED
+
+    await eventually(synced, within=60, what="the deferred sync", logs=workers.logs)
+    with tasklog.lock:
+        refused = next(t for t, _what, status in tasklog.request_log if status == 429)
+        created = next(t for t, what, status in tasklog.request_log if what == "create worklog" and status == 200)
+    assert created - refused >= 3
+
+
+async def test_a_storm_of_server_errors_backs_off_and_loses_nothing(
+    world: World, tasklog: FakeTasklog, linked: int, workers: Workers, arq: ArqRedis
+) -> None:
+    link = await link_of(world)
+    entry = await book(world)
+    for _ in range(3):
+        tasklog.fail_next(503)
+    workers.start()
+    await enqueue_sync(arq, link.id)
+
+    async def failing_visibly() -> bool:
+        return "failed (503)" in ((await link_of(world)).last_error or "")
+
+    await eventually(failing_visibly, within=30, what="the error shown on the link", logs=workers.logs)
+    assert (await entry_states(world))[entry.id] is SyncState.PENDING
+
+    async def synced() -> bool:
+        return (await entry_states(world))[entry.id] is SyncState.SYNCED
+
+    await eventually(synced, within=60, what="the sync after the storm", logs=workers.logs)
+    with tasklog.lock:
+        attempts = [t for t, what, _status in tasklog.request_log if what == "changes"]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)][:3]
+    assert all(gap >= 0.9 for gap in gaps), gaps  # backoff, not a hammering loop
+    assert (await link_of(world)).last_error is None
+
+
+# --- Redis down while the API accepts entries -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, so it can be stopped without disturbing the other tests."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis(free_port())
+    yield server
+    server.stop()
+
+
+async def test_entries_booked_while_redis_is_down_are_synced_once_it_is_back(
+    world: World,
+    tasklog: FakeTasklog,
+    linked: int,
+    private_redis: PrivateRedis,
+    make_client: AppClientFactory,
+    key_line: str,
+    tmp_path: Path,
+) -> None:
+    private_redis.start()
+    async with make_client(world.database_url, redis_url=private_redis.url) as client:
+        private_redis.stop()
+        body = {
+            "day": "2026-11-24",
+            "start": "09:00",
+            "end": "10:00",
+            "project_id": world.id("projects", "Alpha Web"),
+            "activity_id": world.id("activities", "Development"),
+            "ticket": "TL-1",
+        }
+        response = await client.post("/api/entries", json=body, headers=world.headers("dev_a"))
+        assert response.status_code == 201, response.text
+        entry = response.json()
+        assert entry["sync_state"] == "pending"
+        await asyncio.sleep(0.5)  # the failed enqueue after the commit is only logged
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503  # Redis is named as the problem
+        assert ready.json()["checks"]["redis"]["status"] == "fail"
+    assert (await link_of(world)).sync_requested_at is not None
+
+    private_redis.start()
+    env = clean_environment(
+        DATABASE_URL=world.database_url,
+        REDIS_URL=private_redis.url,
+        GATEWAY_SECRET_KEYS=key_line,
+        GATEWAY_JOB_TIMEOUT=str(JOB_TIMEOUT),
+    )
+    runner = Workers(env, tmp_path)
+    runner.start()  # its start-up sweep finds the pending entry
+    try:
+
+        async def synced() -> bool:
+            return (await entry_states(world))[entry["id"]] is SyncState.SYNCED
+
+        await eventually(synced, within=60, what="the sync after Redis came back", logs=runner.logs)
+    finally:
+        runner.stop_all()
+    with tasklog.lock:
+        assert tasklog.created_markers == [entry["uuid"]]
