@@ -28,6 +28,7 @@ class TicketSystemOut(msgspec.Struct, kw_only=True):
     enabled: bool
     book_time: bool
     config: dict[str, Any]
+    import_activity_id: int | None
     secret_names: list[str]
     # "installed", or "missing" when no installed connector has this type's name.
     connector: str
@@ -43,6 +44,7 @@ def system_out(system: TicketSystem, key_ring: KeyRing, registry: ConnectorRegis
         enabled=system.enabled,
         book_time=system.book_time,
         config=system.config,
+        import_activity_id=system.import_activity_id,
         secret_names=ticket_systems.secret_names(system, key_ring),
         connector="installed" if registry.get(system.type) else "missing",
     )

@@ -48,6 +48,7 @@ async def test_ticket_system_secrets_are_encrypted_and_write_only(
     system = created.json()
     assert system["secret_names"] == ["client_secret", "webhook_secret"]
     assert system["config"] == {"client_id": "gateway", "page_size": 50}
+    assert system["import_activity_id"] is None
     assert system["connector"] == "installed"
     assert "s3cret" not in created.text
 
@@ -91,6 +92,7 @@ async def test_ticket_system_input_is_validated(client: Client, world: World, bo
         ({"type": "frobnitz"}, "no connector named 'frobnitz' is installed"),
         ({"config": {"client_id": 5}}, "invalid config"),
         ({"config": {}}, "invalid config"),
+        ({"import_activity_id": 999999}, "activity 999999 does not exist"),
     ],
 )
 async def test_ticket_systems_need_an_installed_connector_and_a_valid_config(

@@ -9,10 +9,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
-from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, soft_delete
+from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, referenced, soft_delete
 from gateway.core.errors import InvalidInput
 from gateway.core.listing import Page, PageRequest, fetch_page
-from gateway.core.master_data.types import ShortName
+from gateway.core.master_data.activities import get_activity
+from gateway.core.master_data.types import Id, ShortName
 from gateway.core.models import TicketSystem
 from gateway.core.permissions import require_admin
 from gateway.core.plugins import ConnectorRegistry
@@ -33,6 +34,8 @@ class TicketSystemCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     book_time: bool = False
     config: dict[str, Any] = msgspec.field(default_factory=dict)
     secrets: dict[SecretName, str] = msgspec.field(default_factory=dict)
+    # The activity of worklogs imported from the tracker; without one they are parked as unmapped.
+    import_activity_id: Id | None = None
 
 
 class TicketSystemUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -42,6 +45,7 @@ class TicketSystemUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     enabled: bool | msgspec.UnsetType = msgspec.UNSET
     book_time: bool | msgspec.UnsetType = msgspec.UNSET
     config: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    import_activity_id: Id | msgspec.UnsetType | None = msgspec.UNSET
     # Merged into the stored secrets: a name with a string sets it, a name with null removes it.
     secrets: dict[SecretName, str | None] | msgspec.UnsetType = msgspec.UNSET
 
@@ -74,6 +78,7 @@ async def create_ticket_system(
         installed = ", ".join(sorted(registry.connectors)) or "none"
         raise InvalidInput(f"no connector named {data.type!r} is installed (installed: {installed})", field="type")
     _check_config(info.connector.config_type, data.config)
+    await _check_activity(session, data.import_activity_id)
     values = msgspec.structs.asdict(data)
     secrets = values.pop("secrets")
     system = TicketSystem(**values, secrets=seal_system_secrets(secrets, key_ring))
@@ -92,6 +97,7 @@ async def update_ticket_system(
 ) -> TicketSystem:
     system = await get_ticket_system(session, caller, system_id)
     values = given_fields(data)
+    await _check_activity(session, values.get("import_activity_id"))
     if "config" in values:
         info = registry.get(system.type)
         if info is None:
@@ -112,6 +118,11 @@ async def update_ticket_system(
 async def delete_ticket_system(session: AsyncSession, caller: Caller, system_id: int) -> None:
     soft_delete(await get_ticket_system(session, caller, system_id))
     await session.flush()
+
+
+async def _check_activity(session: AsyncSession, activity_id: int | None) -> None:
+    if activity_id is not None:
+        await referenced(get_activity(session, activity_id), "import_activity_id")
 
 
 def _check_config(config_type: type[msgspec.Struct], config: dict[str, Any]) -> None:
