@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, Plugins, SecretKeys
+from gateway.api.dependencies import Connectors, CurrentCaller, DbSession, PageQuery, Plugins, SecretKeys
 from gateway.api.pages import PageOut, page_out
 from gateway.core.master_data import ticket_systems
 from gateway.core.master_data.ticket_systems import TicketSystemCreate, TicketSystemUpdate
@@ -73,11 +73,10 @@ class TicketSystemController(Controller):
         caller: CurrentCaller,
         db_session: DbSession,
         data: JSONBody[TicketSystemCreate],
-        key_ring: SecretKeys,
-        registry: Plugins,
+        runtime: Connectors,
     ) -> TicketSystemOut:
-        system = await ticket_systems.create_ticket_system(db_session, caller, data, key_ring, registry)
-        return system_out(system, key_ring, registry)
+        system = await ticket_systems.create_ticket_system(db_session, caller, data, runtime)
+        return system_out(system, runtime.key_ring, runtime.registry)
 
     @patch("/{system_id:int}", summary="Change a ticket system (ADMIN); secrets merge, null removes one")
     async def update_system(
@@ -86,11 +85,10 @@ class TicketSystemController(Controller):
         db_session: DbSession,
         system_id: SystemId,
         data: JSONBody[TicketSystemUpdate],
-        key_ring: SecretKeys,
-        registry: Plugins,
+        runtime: Connectors,
     ) -> TicketSystemOut:
-        system = await ticket_systems.update_ticket_system(db_session, caller, system_id, data, key_ring, registry)
-        return system_out(system, key_ring, registry)
+        system = await ticket_systems.update_ticket_system(db_session, caller, system_id, data, runtime)
+        return system_out(system, runtime.key_ring, runtime.registry)
 
     @delete("/{system_id:int}", summary="Delete a ticket system (soft; ADMIN)")
     async def delete_system(self, caller: CurrentCaller, db_session: DbSession, system_id: SystemId) -> None:

@@ -250,6 +250,20 @@ class Connector(ABC):
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
 
+    @classmethod
+    def auth_kind_for(cls, config: msgspec.Struct) -> AuthKind:
+        """How users connect to a ticket system with this config (for connectors with several auth modes)."""
+        return cls.auth_kind
+
+    @property
+    def effective_auth_kind(self) -> AuthKind:
+        return type(self).auth_kind_for(self.context.config)
+
+    async def check_config(self) -> None:
+        """Check a ticket system's config against the tracker when it is saved (say, that mapped ids exist);
+        raise `Rejected` with what is wrong. Most connectors have nothing to check."""
+        return
+
     # Linking ---------------------------------------------------------------------------------------------------
 
     @abstractmethod

@@ -78,9 +78,14 @@ class LinkStatus:
 
 
 class ConnectRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """For API-key and personal-token connectors: the key. OAuth connectors need no body."""
+    """For API-key and personal-token connectors: the key. OAuth connectors need no body.
+
+    Ticket systems where the gateway acts through one admin account (Redmine's "switch user") take the user's
+    `login` in the tracker instead of a key.
+    """
 
     api_key: str | None = None
+    login: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +179,20 @@ async def list_my_links(
                 link=link,
                 system=system,
                 state=link_state(link, connector_installed=info is not None, now=now),
-                auth_kind=info.auth_kind if info else None,
+                auth_kind=_auth_kind_of(info.connector, system) if info else None,
                 pending=by_state.get(SyncState.PENDING, 0),
                 failed=by_state.get(SyncState.FAILED, 0),
                 conflicts=by_state.get(SyncState.CONFLICT, 0),
             )
         )
     return statuses
+
+
+def _auth_kind_of(connector: type[Connector], system: TicketSystem) -> AuthKind | None:
+    try:
+        return connector.auth_kind_for(msgspec.convert(system.config, connector.config_type))
+    except msgspec.ValidationError:
+        return None
 
 
 def link_state(link: UserTicketsystem, *, connector_installed: bool, now: datetime) -> LinkState:
@@ -230,7 +242,8 @@ async def start_connect(
     if not system.enabled:
         raise InvalidInput(f"ticket system {system.name!r} is disabled")
     connector = build_connector(system, runtime)
-    if connector.auth_kind is AuthKind.OAUTH2:
+    auth_kind = connector.effective_auth_kind
+    if auth_kind is AuthKind.OAUTH2:
         state = secrets.token_urlsafe(32)
         start = await _remote(connector.authorization_url(state), "start the authorisation")
         session.add(
@@ -245,8 +258,8 @@ async def start_connect(
         )
         await session.flush()
         return ConnectResult(authorization_url=start.url, link=link)
-    if connector.auth_kind in (AuthKind.API_KEY, AuthKind.PERSONAL_TOKEN):
-        key = (request.api_key or "").strip()
+    if auth_kind in (AuthKind.API_KEY, AuthKind.PERSONAL_TOKEN):
+        key = (request.api_key or request.login or "").strip()
         if not key:
             raise InvalidInput(f"{system.name} connects with an API key: send it as api_key", field="api_key")
         credentials = Credentials(access_token=key)
@@ -258,7 +271,7 @@ async def start_connect(
         _connected(link, credentials, account.timezone, runtime.key_ring)
         await session.flush()
         return ConnectResult(authorization_url=None, link=link)
-    raise InvalidInput(f"connecting through {connector.auth_kind.value} is not supported yet")
+    raise InvalidInput(f"connecting through {auth_kind.value} is not supported yet")
 
 
 async def finish_oauth(

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import httpx
 import msgspec
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
+from gateway.core.connectors import ConnectorError, Rejected
 from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, referenced, soft_delete
-from gateway.core.errors import InvalidInput
+from gateway.core.errors import InvalidInput, TrackerUnavailable, reason_of
+from gateway.core.links import ConnectorRuntime, build_connector
 from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.activities import get_activity
 from gateway.core.master_data.types import Id, ShortName
 from gateway.core.models import TicketSystem
 from gateway.core.permissions import require_admin
-from gateway.core.plugins import ConnectorRegistry
 from gateway.core.secrets_at_rest import open_system_secrets, seal_system_secrets
 from gateway.core.vault import KeyRing
 
@@ -70,36 +72,33 @@ async def get_ticket_system(session: AsyncSession, caller: Caller, system_id: in
 
 
 async def create_ticket_system(
-    session: AsyncSession, caller: Caller, data: TicketSystemCreate, key_ring: KeyRing, registry: ConnectorRegistry
+    session: AsyncSession, caller: Caller, data: TicketSystemCreate, runtime: ConnectorRuntime
 ) -> TicketSystem:
     require_admin(caller, "manage ticket systems")
-    info = registry.get(data.type)
+    info = runtime.registry.get(data.type)
     if info is None:
-        installed = ", ".join(sorted(registry.connectors)) or "none"
+        installed = ", ".join(sorted(runtime.registry.connectors)) or "none"
         raise InvalidInput(f"no connector named {data.type!r} is installed (installed: {installed})", field="type")
     _check_config(info.connector.config_type, data.config)
     await _check_activity(session, data.import_activity_id)
     values = msgspec.structs.asdict(data)
     secrets = values.pop("secrets")
-    system = TicketSystem(**values, secrets=seal_system_secrets(secrets, key_ring))
+    system = TicketSystem(**values, secrets=seal_system_secrets(secrets, runtime.key_ring))
+    await check_with_tracker(system, runtime)
     session.add(system)
     await flush_unique(session, f"a ticket system named {data.name!r} already exists")
     return system
 
 
 async def update_ticket_system(
-    session: AsyncSession,
-    caller: Caller,
-    system_id: int,
-    data: TicketSystemUpdate,
-    key_ring: KeyRing,
-    registry: ConnectorRegistry,
+    session: AsyncSession, caller: Caller, system_id: int, data: TicketSystemUpdate, runtime: ConnectorRuntime
 ) -> TicketSystem:
     system = await get_ticket_system(session, caller, system_id)
     values = given_fields(data)
     await _check_activity(session, values.get("import_activity_id"))
+    key_ring = runtime.key_ring
     if "config" in values:
-        info = registry.get(system.type)
+        info = runtime.registry.get(system.type)
         if info is None:
             raise InvalidInput(
                 f"the connector {system.type!r} is not installed; its config cannot be checked", field="config"
@@ -111,6 +110,8 @@ async def update_ticket_system(
             {name: value for name, value in merged.items() if value is not None}, key_ring
         )
     apply_changes(system, values)
+    if {"config", "secrets", "base_url"} & given_fields(data).keys():
+        await check_with_tracker(system, runtime)
     await flush_unique(session, f"a ticket system named {system.name!r} already exists")
     return system
 
@@ -118,6 +119,17 @@ async def update_ticket_system(
 async def delete_ticket_system(session: AsyncSession, caller: Caller, system_id: int) -> None:
     soft_delete(await get_ticket_system(session, caller, system_id))
     await session.flush()
+
+
+async def check_with_tracker(system: TicketSystem, runtime: ConnectorRuntime) -> None:
+    """Let the connector check the config against the tracker (e.g. that mapped activities exist there)."""
+    connector = build_connector(system, runtime)
+    try:
+        await connector.check_config()
+    except Rejected as exc:
+        raise InvalidInput(f"{system.type} refused the config: {exc}", field="config") from None
+    except (ConnectorError, httpx.HTTPError) as exc:
+        raise TrackerUnavailable(f"could not check the config with {system.base_url}: {reason_of(exc)}") from None
 
 
 async def _check_activity(session: AsyncSession, activity_id: int | None) -> None:

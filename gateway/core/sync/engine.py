@@ -48,6 +48,7 @@ from gateway.core.link_tokens import usable_credentials
 from gateway.core.links import ConnectorRuntime, build_connector
 from gateway.core.logs import get_logger
 from gateway.core.models import (
+    Activity,
     Entry,
     Project,
     SyncRun,
@@ -251,10 +252,11 @@ class _LinkSync:
             state.link_id = None
             has_remote = False
         if has_remote:
+            draft = await self._draft(entry)
             async with self.deps.coordinator.ticket_lock(self.system.id, entry.ticket):
                 try:
                     remote = await self.call(
-                        lambda c: self.connector.update_worklog(c, str(entry.worklog_id), self._draft(entry)),
+                        lambda c: self.connector.update_worklog(c, str(entry.worklog_id), draft),
                         f"update the worklog of entry {entry.id}",
                     )
                 except NotFound:
@@ -276,7 +278,7 @@ class _LinkSync:
             await self._settle(entry, SyncState.SYNCED if entry.deleted_at else None, version)
 
     async def _create_exactly_once(self, entry: Entry, state: WorklogSyncState, version: int) -> None:
-        draft = self._draft(entry)
+        draft = await self._draft(entry)
         async with self.deps.coordinator.ticket_lock(self.system.id, entry.ticket):
             if state.push_started_at is not None:
                 found = await self.call(
@@ -305,7 +307,8 @@ class _LinkSync:
         async with self.deps.coordinator.ticket_lock(self.system.id, ticket):
             await self.call(lambda c: self.connector.delete_worklog(c, ticket, worklog_id), "delete a worklog")
 
-    def _draft(self, entry: Entry) -> WorklogDraft:
+    async def _draft(self, entry: Entry) -> WorklogDraft:
+        activity = await self.session.get(Activity, entry.activity_id)
         return WorklogDraft(
             marker=str(entry.uuid),
             ticket=entry.ticket,
@@ -313,6 +316,7 @@ class _LinkSync:
             start=entry.start,
             minutes=entry.duration,
             description=entry.description,
+            activity=activity.name if activity is not None else None,
         )
 
     async def _synced(self, entry: Entry, state: WorklogSyncState, remote: RemoteWorklog, version: int) -> None:
