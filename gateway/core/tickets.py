@@ -13,8 +13,9 @@ PREFIXED_KEY = re.compile(r"^([A-Z][A-Z0-9_]*)-\d+$")
 
 
 def normalise_ticket(ticket: str) -> str:
-    """Trimmed and upper-cased, as tickets are stored and compared."""
-    return ticket.strip().upper()
+    """Trimmed and upper-cased, as tickets are stored and compared; a bare number is a Redmine issue: "#123"."""
+    key = ticket.strip().upper()
+    return f"#{key}" if key.isdigit() else key
 
 
 def check_ticket_for_project(ticket: str, prefixes: list[str], subtickets: list[str]) -> None:

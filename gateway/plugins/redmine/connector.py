@@ -1,0 +1,331 @@
+"""The Redmine connector (REST API; checked against Redmine 5.0.4, later versions from their source).
+
+Auth modes, chosen per ticket system (`config.auth`):
+- `api_key`: each user stores their own API key (`X-Redmine-API-Key`). A wrong key on a public project reads as
+  anonymous with a 200, so a key is checked with `GET /users/current.json`, which answers 401 for it.
+- `admin`: one admin key for the system (secret `admin_api_key`) and, per user, their Redmine login sent as
+  `X-Redmine-Switch-User` (412 for an unknown or locked login).
+- `oauth2`: Redmine ≥ 6.1 (Doorkeeper): `/oauth/authorize`, `/oauth/token`, PKCE, 2-hour tokens with refresh.
+
+Time entries carry no start time and no updated-since filter (an `updated_on` parameter is silently ignored).
+So the pull reads a window of `spent_on` days completely and compares it with the previous read: new or
+changed `updated_on` values are changes; an id that was in the window and is gone is looked up once — 404 is a
+deletion, anything else a move out of the window. The marker is a tag at the end of `comments` (at most 1024
+characters). Webhooks exist from Redmine 7.0 (`X-Redmine-Signature-256`), without a delivery id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+import httpx
+import msgspec
+
+from gateway.core.connectors import (
+    AuthKind,
+    AuthRevoked,
+    Credentials,
+    NotFound,
+    PullPage,
+    Rejected,
+    RemoteAccount,
+    RemoteWorklog,
+    TicketData,
+    Transient,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEventKind,
+    WorklogDraft,
+    error_for_response,
+    hmac_sha256_hex,
+    same_secret,
+)
+from gateway.core.oauth2 import OAuth2Client, OAuth2Connector
+
+MAX_COMMENTS = 1024
+MAX_PAGE_SIZE = 100  # Redmine's maximum `limit`
+MARKER = re.compile(r"\s*\[tt:([0-9a-fA-F-]{36})\]\s*$")
+ISSUE_KEY = re.compile(r"^#?(\d+)$")
+
+
+class RedmineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    auth: Literal["api_key", "admin", "oauth2"] = "api_key"
+    # Gateway activity name -> Redmine time entry activity id; others get `default_activity_id`.
+    activity_map: dict[str, int] = msgspec.field(default_factory=dict)
+    default_activity_id: int | None = None
+    # How many days back (by `spent_on`) each pull reads completely, and how many entries a page holds.
+    pull_window_days: int = 62
+    page_size: int = 100
+    # OAuth 2 (Redmine >= 6.1): the application's client id; the secret is the system's `client_secret`.
+    client_id: str | None = None
+
+
+class RedmineConnector(OAuth2Connector):
+    name = "redmine"
+    auth_kind = AuthKind.API_KEY
+    config_type = RedmineConfig
+    secret_names = ("admin_api_key", "client_secret", "webhook_secret")
+    _AUTH_KINDS: ClassVar[dict[str, AuthKind]] = {
+        "api_key": AuthKind.API_KEY,
+        "admin": AuthKind.API_KEY,
+        "oauth2": AuthKind.OAUTH2,
+    }
+
+    @classmethod
+    def auth_kind_for(cls, config: msgspec.Struct) -> AuthKind:
+        assert isinstance(config, RedmineConfig)
+        return cls._AUTH_KINDS[config.auth]
+
+    @property
+    def config(self) -> RedmineConfig:
+        assert isinstance(self.context.config, RedmineConfig)
+        return self.context.config
+
+    # Linking ---------------------------------------------------------------------------------------------------
+
+    def oauth2_client(self) -> OAuth2Client:
+        if self.config.auth != "oauth2" or not self.config.client_id:
+            raise Rejected("this Redmine ticket system is not set up for OAuth (config auth and client_id)")
+        base = self.context.base_url
+        return OAuth2Client(
+            authorize_url=f"{base}/oauth/authorize",
+            token_url=f"{base}/oauth/token",
+            revoke_url=f"{base}/oauth/revoke",
+            client_id=self.config.client_id,
+            client_secret=self.context.secrets.get("client_secret"),
+            redirect_uri=self.context.redirect_uri or "",
+            scopes=("view_issues", "view_time_entries", "log_time", "edit_own_time_entries"),
+        )
+
+    async def refresh(self, credentials: Credentials) -> Credentials:
+        if self.config.auth != "oauth2":
+            raise AuthRevoked("Redmine API keys do not refresh: the user must store a valid key again")
+        return await super().refresh(credentials)
+
+    async def revoke(self, credentials: Credentials) -> None:
+        if self.config.auth == "oauth2":
+            await super().revoke(credentials)
+
+    async def account(self, credentials: Credentials) -> RemoteAccount:
+        body = await self._call("GET", "/users/current.json", credentials, "read the account")
+        user = body["user"]
+        return RemoteAccount(id=str(user["id"]), name=f"{user.get('firstname', '')} {user.get('lastname', '')}".strip())
+
+    async def check_config(self) -> None:
+        wanted = set(self.config.activity_map.values())
+        if self.config.default_activity_id is not None:
+            wanted.add(self.config.default_activity_id)
+        if not wanted:
+            return
+        body = await self._call("GET", "/enumerations/time_entry_activities.json", None, "read the activities")
+        known = {item["id"]: item for item in body["time_entry_activities"]}
+        unknown = sorted(wanted - {i for i, item in known.items() if item.get("active", True)})
+        if unknown:
+            names = ", ".join(f"{item['id']} {item['name']}" for item in known.values())
+            raise Rejected(f"no active Redmine activity with id {', '.join(map(str, unknown))} (there are: {names})")
+
+    # Worklogs --------------------------------------------------------------------------------------------------
+
+    async def create_worklog(self, credentials: Credentials, draft: WorklogDraft) -> RemoteWorklog:
+        body = await self._call(
+            "POST", "/time_entries.json", credentials, "create a time entry", json={"time_entry": self._entry(draft)}
+        )
+        return _worklog(body["time_entry"])
+
+    async def update_worklog(self, credentials: Credentials, worklog_id: str, draft: WorklogDraft) -> RemoteWorklog:
+        await self._call(
+            "PUT", f"/time_entries/{worklog_id}.json", credentials, "update a time entry",
+            json={"time_entry": self._entry(draft)},
+        )  # fmt: skip
+        # Redmine answers 204 without a body: read the entry back.
+        body = await self._call("GET", f"/time_entries/{worklog_id}.json", credentials, "read a time entry")
+        return _worklog(body["time_entry"])
+
+    async def delete_worklog(self, credentials: Credentials, ticket: str, worklog_id: str) -> None:
+        try:
+            await self._call("DELETE", f"/time_entries/{worklog_id}.json", credentials, "delete a time entry")
+        except NotFound:
+            return
+
+    async def find_worklog_by_marker(self, credentials: Credentials, ticket: str, marker: str) -> RemoteWorklog | None:
+        params = {"issue_id": _issue_id(ticket), "user_id": "me"}
+        for item in await self._all_time_entries(credentials, params):
+            worklog = _worklog(item)
+            if worklog.marker == marker:
+                return worklog
+        return None
+
+    async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
+        today = datetime.now(UTC).date()
+        window_start = today - timedelta(days=self.config.pull_window_days)
+        params = {"user_id": "me", "from": window_start.isoformat(), "to": (today + timedelta(days=366)).isoformat()}
+        current = {str(item["id"]): item for item in await self._all_time_entries(credentials, params)}
+        previous: dict[str, list[str]] = msgspec.json.decode(cursor) if cursor else {}
+        # updated_on has whole seconds: an edit in the same second as the last read would hide behind it, so the
+        # content is compared too.
+        changed = [_worklog(item) for key, item in current.items() if previous.get(key, [None])[0] != _version(item)]
+        deleted: list[str] = []
+        for key, (_version_seen, spent_on) in previous.items():
+            if key in current or date.fromisoformat(spent_on) < window_start:
+                continue
+            try:
+                moved = await self._call("GET", f"/time_entries/{key}.json", credentials, "look up a time entry")
+            except NotFound:
+                deleted.append(key)
+            else:
+                changed.append(_worklog(moved["time_entry"]))  # moved out of the window, not deleted
+        next_cursor = {key: [_version(item), item["spent_on"]] for key, item in current.items()}
+        return PullPage(worklogs=changed, deleted_ids=deleted, cursor=msgspec.json.encode(next_cursor).decode())
+
+    # Tickets and webhooks --------------------------------------------------------------------------------------
+
+    async def fetch_ticket(self, credentials: Credentials | None, key: str) -> TicketData:
+        body = await self._call("GET", f"/issues/{_issue_id(key)}.json", credentials, f"read issue {key}")
+        return _ticket(body["issue"])
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        secret = self.context.secrets.get("webhook_secret")
+        signature = headers.get("x-redmine-signature-256", "")
+        if not secret or not signature.startswith("sha256="):
+            return False
+        return same_secret(signature.removeprefix("sha256="), hmac_sha256_hex(secret, body))
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
+        try:
+            payload = msgspec.json.decode(body)
+            kind = str(payload["type"])
+            data = payload.get("data") or {}
+        except (msgspec.DecodeError, KeyError, TypeError):
+            raise Rejected("not a Redmine webhook body") from None
+        # Redmine sends no delivery id and does not retry: a hash of the body tells a replay apart.
+        delivery_id = hashlib.sha256(body).hexdigest()
+        noun, _, verb = kind.partition(".")
+        item = data.get(noun, data) if isinstance(data, dict) else {}
+        events: list[WebhookEvent] = []
+        if noun == "issue" and verb == "deleted":
+            events.append(WebhookEvent(kind=WebhookEventKind.TICKET_DELETED, ticket_key=f"#{item['id']}"))
+        elif noun == "issue":
+            events.append(WebhookEvent(kind=WebhookEventKind.TICKET_CHANGED, ticket=_ticket(item)))
+        elif noun == "time_entry":
+            user = item.get("user") or {}
+            issue = item.get("issue") or {}
+            events.append(
+                WebhookEvent(
+                    kind=WebhookEventKind.WORKLOG_CHANGED,
+                    ticket_key=f"#{issue['id']}" if "id" in issue else None,
+                    account_id=str(user["id"]) if "id" in user else None,
+                )
+            )
+        return WebhookDelivery(delivery_id=delivery_id, events=events)
+
+    # Plumbing --------------------------------------------------------------------------------------------------
+
+    def _entry(self, draft: WorklogDraft) -> dict[str, Any]:
+        activity_id = self.config.activity_map.get(draft.activity or "", self.config.default_activity_id)
+        entry: dict[str, Any] = {
+            "issue_id": _issue_id(draft.ticket),
+            "spent_on": draft.day.isoformat(),
+            # Redmine stores hours as a float and answers with two decimals; minutes survive the round trip.
+            "hours": round(draft.minutes / 60, 6),
+            "comments": _comments(draft.description, draft.marker),
+        }
+        if activity_id is not None:
+            entry["activity_id"] = activity_id
+        return entry
+
+    def _headers(self, credentials: Credentials | None) -> dict[str, str]:
+        if self.config.auth == "admin":
+            headers = {"X-Redmine-API-Key": self.context.secrets.get("admin_api_key", "")}
+            if credentials is not None:
+                headers["X-Redmine-Switch-User"] = credentials.access_token
+            return headers
+        if credentials is None:
+            return {}
+        if self.config.auth == "oauth2":
+            return {"Authorization": f"Bearer {credentials.access_token}"}
+        return {"X-Redmine-API-Key": credentials.access_token}
+
+    async def _call(self, method: str, path: str, credentials: Credentials | None, what: str, **kwargs: Any) -> Any:
+        try:
+            response = await self.context.http.request(
+                method, self.context.base_url + path, headers=self._headers(credentials), **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise Transient(f"{what}: Redmine did not answer ({type(exc).__name__})") from None
+        if response.status_code == 412 and self.config.auth == "admin":
+            raise AuthRevoked(f"{what}: Redmine knows no active user with this login (412)")
+        if response.status_code == 403:
+            raise Rejected(f"{what}: the Redmine user has no permission for this (403)")
+        if response.is_error:
+            raise error_for_response(response, what)
+        return response.json() if response.content else None
+
+    async def _all_time_entries(self, credentials: Credentials, params: dict[str, str]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        offset = 0
+        limit = max(1, min(MAX_PAGE_SIZE, self.config.page_size))
+        while True:
+            body = await self._call(
+                "GET", "/time_entries.json", credentials, "list time entries",
+                params={**params, "offset": str(offset), "limit": str(limit)},
+            )  # fmt: skip
+            items += body["time_entries"]
+            offset += limit
+            if offset >= int(body.get("total_count", 0)) or not body["time_entries"]:
+                return items
+
+
+def _version(item: dict[str, Any]) -> str:
+    """What identifies one state of a time entry: its update time and the fields the gateway syncs."""
+    fields = (
+        item["updated_on"],
+        item["spent_on"],
+        item["hours"],
+        item.get("comments"),
+        (item.get("issue") or {}).get("id"),
+    )
+    return hashlib.sha256(repr(fields).encode()).hexdigest()[:16]
+
+
+def _issue_id(ticket: str) -> str:
+    found = ISSUE_KEY.match(ticket.strip())
+    if found is None:
+        raise Rejected(f"{ticket!r} is not a Redmine issue number such as #123")
+    return found.group(1)
+
+
+def _comments(description: str, marker: str) -> str:
+    tag = f" [tt:{marker}]"
+    return description[: MAX_COMMENTS - len(tag)].rstrip() + tag
+
+
+def _worklog(item: dict[str, Any]) -> RemoteWorklog:
+    comments = item.get("comments") or ""
+    found = MARKER.search(comments)
+    return RemoteWorklog(
+        id=str(item["id"]),
+        ticket=f"#{item['issue']['id']}" if item.get("issue") else "",
+        day=date.fromisoformat(item["spent_on"]),
+        start=None,  # Redmine keeps no start time
+        minutes=round(float(item["hours"]) * 60),
+        description=comments[: found.start()] if found else comments,
+        updated_at=datetime.fromisoformat(item["updated_on"].replace("Z", "+00:00")),
+        author_id=str(item["user"]["id"]) if item.get("user") else None,
+        marker=found.group(1) if found else None,
+    )
+
+
+def _ticket(issue: dict[str, Any]) -> TicketData:
+    updated = issue.get("updated_on")
+    return TicketData(
+        key=f"#{issue['id']}",
+        summary=issue.get("subject", ""),
+        status=(issue.get("status") or {}).get("name"),
+        assignee=(issue.get("assigned_to") or {}).get("name"),
+        updated_at=datetime.fromisoformat(updated.replace("Z", "+00:00")) if updated else None,
+        raw=issue,
+    )

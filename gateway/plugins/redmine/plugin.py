@@ -1,0 +1,11 @@
+"""The module the entry point names: it hands the gateway the Redmine connector."""
+
+from __future__ import annotations
+
+from gateway.core.connectors import Connector, hookimpl
+from gateway.plugins.redmine.connector import RedmineConnector
+
+
+@hookimpl
+def gateway_register_connectors() -> list[type[Connector]]:
+    return [RedmineConnector]
