@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from gateway.core.errors import reason_of
 from gateway.core.models import Base
 from gateway.core.vault import KeyRing, generate_key_line
 from tests.ldap_server import LdapServer, slapd_available, start_ldap_server
+from tests.redmine_server import RedmineServer, redmine_available, start_redmine
 from tests.support import GATEWAY, Run, clean_environment, libpq_conninfo, pg_connect
 
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -172,6 +174,23 @@ def ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LdapServer
     yield server
     server.process.terminate()
     server.process.wait(timeout=10)
+
+
+# --- Redmine --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redmine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedmineServer]:
+    """A real Redmine 5 on a loopback port. Its tests share one xdist worker (group "redmine"): one server,
+    one SQLite database."""
+    if not redmine_available():
+        service_missing("Redmine (Debian packages redmine, redmine-sqlite, thin)", "this machine", "not installed")
+    started = time.monotonic()
+    server = start_redmine(tmp_path_factory.mktemp("redmine"))
+    print(f"Redmine started in {time.monotonic() - started:.1f} s")
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=30)
 
 
 # --- The console script --------------------------------------------------------------------------------------

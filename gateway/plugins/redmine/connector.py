@@ -48,7 +48,7 @@ from gateway.core.oauth2 import OAuth2Client, OAuth2Connector
 
 MAX_COMMENTS = 1024
 MAX_PAGE_SIZE = 100  # Redmine's maximum `limit`
-MARKER = re.compile(r"\s*\[tt:([0-9a-fA-F-]{36})\]\s*$")
+MARKER = re.compile(r"\s*\[tt:([^\]\s]{1,64})\]\s*$")
 ISSUE_KEY = re.compile(r"^#?(\d+)$")
 
 
