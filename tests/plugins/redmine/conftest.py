@@ -52,7 +52,12 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def redmine_connector(
-    base_url: str, http: httpx.AsyncClient, *, secrets: dict[str, str] | None = None, **config: object
+    base_url: str,
+    http: httpx.AsyncClient,
+    *,
+    secrets: dict[str, str] | None = None,
+    redirect_uri: str | None = None,
+    **config: object,
 ) -> RedmineConnector:
     settings = {"activity_map": {"Development": 9}, "default_activity_id": 9, **config}
     return RedmineConnector(
@@ -61,6 +66,7 @@ def redmine_connector(
             config=RedmineConfig(**settings),  # type: ignore[arg-type]
             secrets=secrets or {"webhook_secret": "redmine-webhook-secret"},
             http=http,
+            redirect_uri=redirect_uri,
         )
     )
 
