@@ -149,9 +149,10 @@ def _redis_db_number(worker_id: str) -> int:
 
 
 @pytest.fixture
-def redis_url(worker_id: str) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """A Redis database of this xdist worker's own, flushed before the test."""
-    url = f"{REDIS_SERVER_URL.rstrip('/')}/{_redis_db_number(worker_id)}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "master")
+    url = f"{REDIS_SERVER_URL.rstrip('/')}/{_redis_db_number(worker)}"
     client = redis.Redis.from_url(url, socket_connect_timeout=5)
     try:
         client.flushdb()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import make_url
@@ -40,3 +43,44 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: st
     assert errors == lines[-1:], result.stderr
     assert expected in errors[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+class Workers:
+    """Start and stop `gateway worker` processes; their logs go to files in the test's tmp_path."""
+
+    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
+        self.env = env
+        self.tmp_path = tmp_path
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen([GATEWAY, "worker"], env=self.env, stdout=log, stderr=log)
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log")))
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def eventually(check: Callable[[], Any], *, within: float, what: str, logs: Callable[[], str]) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {within:g} s\n{logs()[-4000:]}")
+        await asyncio.sleep(0.1)

@@ -13,10 +13,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +36,7 @@ from gateway.core.sync.runtime import arq_redis
 from gateway.core.vault import KeyRing
 from tests.api.conftest import AppClientFactory
 from tests.api.world import World
-from tests.support import GATEWAY, clean_environment
+from tests.support import Workers, clean_environment, eventually
 
 try:
     from example_connector.fake_tasklog import FakeTasklog
@@ -45,34 +44,6 @@ except ImportError:  # pragma: no cover - only without `make test`'s install ste
     pytest.skip("the example connector is not installed", allow_module_level=True)
 
 JOB_TIMEOUT = 4  # seconds; a dead worker's lease lapses after twice that
-
-
-class Workers:
-    """Start and stop `gateway worker` processes; their logs go to files in the test's tmp_path."""
-
-    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
-        self.env = env
-        self.tmp_path = tmp_path
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = (self.tmp_path / f"worker-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen([GATEWAY, "worker"], env=self.env, stdout=log, stderr=log)
-        self.processes.append(process)
-        return process
-
-    def logs(self) -> str:
-        return "\n".join(path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log")))
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture
@@ -131,19 +102,6 @@ async def link_of(world: World) -> UserTicketsystem:
     await engine.dispose()
     assert link is not None
     return link
-
-
-async def eventually(check: Callable[[], Any], *, within: float, what: str, logs: Callable[[], str]) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {within:g} s\n{logs()[-4000:]}")
-        await asyncio.sleep(0.1)
 
 
 async def enqueue_sync(arq: ArqRedis, link_id: int) -> None:
