@@ -40,7 +40,7 @@ run: $(VENV)/.installed
 	exec $(BIN)/gateway serve --host "$(HOST)" --port "$(PORT)"
 
 test: $(VENV)/.installed-example
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -182,8 +182,7 @@ def ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LdapServer
 
 @pytest.fixture(scope="session")
 def redmine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedmineServer]:
-    """A real Redmine 5 on a loopback port. Its tests share one xdist worker (group "redmine"): one server,
-    one SQLite database."""
+    """A real Redmine 5 on a loopback port, with a copy of the installed database of this xdist worker's own."""
     if not redmine_available():
         service_missing("Redmine (Debian packages redmine, redmine-sqlite, thin)", "this machine", "not installed")
     started = time.monotonic()

@@ -1,7 +1,9 @@
 """A real Redmine 5 (Debian's `redmine`, `redmine-sqlite`, `thin`) on a loopback port, for end-to-end tests.
 
-`start_redmine` enables the REST API, lets the Developer role edit its own time entries (Redmine's default
-does not), reads the admin's API key with `rails runner`, and starts `rails server` (thin). Tests create their
+`start_redmine` copies the installed Redmine's SQLite database into the test's folder (so each pytest-xdist
+worker has a Redmine and a database of its own, and the installed one is left alone), enables the REST API,
+lets the Developer role edit its own time entries (Redmine's default does not), reads the admin's API key with
+`rails runner`, and starts `rails server` (thin). Tests create their
 own projects, users, memberships and issues through the REST API, with unique names, so they do not depend on
 each other or on what earlier runs left in Redmine's database.
 """
@@ -21,6 +23,8 @@ from typing import Any
 import httpx
 
 REDMINE_HOME = Path("/usr/share/redmine")
+# Where Debian's redmine-sqlite keeps the default instance's database (dbconfig-common).
+INSTALLED_DATABASE = Path("/var/lib/dbconfig-common/sqlite3/redmine/instances/default/redmine_default")
 PREPARE = (
     'Setting.rest_api_enabled = "1"; '
     'role = Role.find_by_name("Developer"); '
@@ -111,11 +115,16 @@ class RedmineServer:
 
 
 def redmine_available() -> bool:
-    return (REDMINE_HOME / "bin" / "rails").exists() and shutil.which("ruby") is not None
+    return (
+        (REDMINE_HOME / "bin" / "rails").exists() and INSTALLED_DATABASE.exists() and shutil.which("ruby") is not None
+    )
 
 
 def start_redmine(directory: Path) -> RedmineServer:
-    env = {**os.environ, "RAILS_ENV": "production"}
+    database = directory / "redmine.sqlite3"
+    shutil.copyfile(INSTALLED_DATABASE, database)
+    # Rails takes DATABASE_URL over config/database.yml: this Redmine runs on the copy.
+    env = {**os.environ, "RAILS_ENV": "production", "DATABASE_URL": f"sqlite3:{database}"}
     prepared = subprocess.run(
         ["bin/rails", "runner", PREPARE], cwd=REDMINE_HOME, env=env, capture_output=True, text=True, check=True
     )

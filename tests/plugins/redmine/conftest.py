@@ -20,9 +20,6 @@ from tests.loopback_server import serve
 from tests.plugins.redmine.faulty_proxy import FaultyProxy
 from tests.redmine_server import RedmineServer, RedmineUser
 
-# Every Redmine test runs on the one xdist worker that owns the Redmine server.
-pytestmark = pytest.mark.xdist_group("redmine")
-
 
 @dataclass
 class RedmineProject:

@@ -11,8 +11,6 @@ from tests.plugins.redmine.conftest import RedmineProject, RedmineTracker, redmi
 from tests.plugins.redmine.faulty_proxy import FaultyProxy
 from tests.redmine_server import RedmineServer
 
-pytestmark = pytest.mark.xdist_group("redmine")
-
 
 class TestRedmineConformance(ConnectorConformance):
     @pytest.fixture

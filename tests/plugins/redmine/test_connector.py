@@ -12,7 +12,6 @@ from gateway.core.tickets import normalise_ticket
 from tests.plugins.redmine.conftest import RedmineProject, redmine_connector, redmine_webhook
 from tests.redmine_server import RedmineServer
 
-pytestmark = pytest.mark.xdist_group("redmine")
 TODAY = datetime.now(UTC).date()
 
 

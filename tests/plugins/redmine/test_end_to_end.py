@@ -21,7 +21,6 @@ from tests.plugins.redmine.conftest import RedmineProject
 from tests.redmine_server import RedmineServer
 from tests.support import Workers, clean_environment, eventually
 
-pytestmark = pytest.mark.xdist_group("redmine")
 Client = AsyncTestClient[Litestar]
 
 
