@@ -11,7 +11,7 @@ Every read goes through one of these builders, so a new endpoint cannot forget t
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, or_, select, union
 from sqlalchemy.sql import ColumnElement
@@ -20,7 +20,7 @@ from gateway.core.auth.caller import Caller
 from gateway.core.enums import UserType
 from gateway.core.models import Contract, Customer, Entry, Project, Team, User, teams_customers, teams_users
 
-S = TypeVar("S", bound=Select[Unpack[tuple[Any, ...]]])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def team_ids_of(user_id: int) -> Select[int]:
