@@ -12,6 +12,7 @@ from gateway.api.entries import EntryController
 from gateway.api.links import MyLinkController, OAuthCallbackController, UserLinkController
 from gateway.api.presets import HolidayController, PresetController
 from gateway.api.projects import ProjectController
+from gateway.api.reports import ReportController
 from gateway.api.sync import SyncController
 from gateway.api.teams import TeamController, UserController
 from gateway.api.ticket_systems import TicketSystemController
@@ -36,4 +37,5 @@ API_CONTROLLERS: list[type[Controller]] = [
     OAuthCallbackController,
     WebhookController,
     SyncController,
+    ReportController,
 ]

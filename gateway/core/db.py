@@ -99,6 +99,10 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # A read-only transaction (a long export) must not hold the write lock while it streams.
+        connection.exec_driver_sql("BEGIN")
+        return
     # SQLite runs one writer at a time. A deferred transaction that reads first and writes later can fail at once
     # with "database is locked" when another writer got there first; taking the write lock at BEGIN makes it wait
     # (busy_timeout) instead. PostgreSQL is the database for concurrency; this keeps the embedded one correct.
@@ -115,6 +119,15 @@ def _is_file_database(dbapi_connection: Any) -> bool:
     finally:
         cursor.close()
     return any(row[1] == "main" and row[2] for row in rows)
+
+
+# Execution option of a transaction that only reads: on SQLite it begins without taking the write lock.
+READ_ONLY = "gateway_read_only"
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Begin the session's transaction as read-only; call before the session's first statement."""
+    await session.connection(execution_options={READ_ONLY: True})
 
 
 # Session.info key of the callable that receives what a committed transaction recorded (see `commit_events`).

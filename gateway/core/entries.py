@@ -32,6 +32,7 @@ from gateway.core.master_data.types import Id
 from gateway.core.models import Entry, User
 from gateway.core.revisions import audited_values, record_revision
 from gateway.core.sync_requests import request_sync_for_entry
+from gateway.core.tickets import normalise_ticket
 from gateway.core.visibility import visible_entries
 
 API_SOURCE = "api"
@@ -110,7 +111,7 @@ async def list_entries(session: AsyncSession, caller: Caller, filters: EntryFilt
         if value is not None:
             stmt = stmt.where(column == value)
     if filters.ticket:
-        stmt = stmt.where(Entry.ticket == filters.ticket.strip().upper())
+        stmt = stmt.where(Entry.ticket == normalise_ticket(filters.ticket))
     return await fetch_page(
         session,
         stmt,

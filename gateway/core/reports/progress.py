@@ -34,11 +34,13 @@ class ProjectProgress:
     share_used: Decimal | None
     cells: list[ProgressCell]
 
-    def by_activity(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
+    def by_activity(self) -> list[tuple[int, str, int]]:
+        """(activity id, name, minutes), by name."""
+        totals: dict[tuple[int, str], int] = {}
         for cell in self.cells:
-            totals[cell.activity] = totals.get(cell.activity, 0) + cell.minutes
-        return totals
+            key = (cell.activity_id, cell.activity)
+            totals[key] = totals.get(key, 0) + cell.minutes
+        return sorted(((ident, name, minutes) for (ident, name), minutes in totals.items()), key=lambda t: (t[1], t[0]))
 
     def by_month(self) -> dict[str, int]:
         totals: dict[str, int] = {}

@@ -27,7 +27,8 @@ class SyncStatusRow:
         return None if self.oldest_pending_at is None else (now - self.oldest_pending_at).total_seconds()
 
 
-async def sync_status_report(session: AsyncSession, caller: Caller) -> list[SyncStatusRow]:
+async def sync_status_report(session: AsyncSession, caller: Caller, user_id: int | None = None) -> list[SyncStatusRow]:
+    """Rows for the users the caller may see (or just `user_id`), by username and ticket system."""
     stmt = visible_entries(
         select(
             Entry.user_id,
@@ -44,6 +45,8 @@ async def sync_status_report(session: AsyncSession, caller: Caller) -> list[Sync
         .where(Entry.sync_state.is_not(None), Entry.deleted_at.is_(None)),
         caller,
     ).group_by(Entry.user_id, User.username, TicketSystem.id, TicketSystem.name, Entry.sync_state)
+    if user_id is not None:
+        stmt = stmt.where(Entry.user_id == user_id)
     rows: dict[tuple[int, int], SyncStatusRow] = {}
     for user_id, username, system_id, system, state, count, oldest in (await session.execute(stmt)).all():
         row = rows.setdefault((user_id, system_id), SyncStatusRow(user_id, username, system_id, system))

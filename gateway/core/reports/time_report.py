@@ -4,12 +4,13 @@ Billable time: an entry on a project billed by time (`TIME_AND_MATERIAL` or `MIX
 activity's factor (factor 1.00: all of it; 0.50: half); entries on `FIXED_PRICE` and `NONE` projects are not
 billable. Billable minutes are exact to a hundredth: the sum is taken in whole hundredths in the database.
 
-Grouping by `team` counts an entry once for every team its user belongs to (and under no team when the user has
-none), so the team rows may add up to more than the total; the totals count each entry once.
+Grouping by `team` counts an entry once for every (not deleted) team its user is a member of (and under no team
+when the user has none), so the team rows may add up to more than the total; the totals count each entry once.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,7 @@ from gateway.core.enums import BillingType
 from gateway.core.errors import InvalidInput
 from gateway.core.models import Account, Activity, Customer, Entry, Project, Team, User, teams_users
 from gateway.core.reports.sql import iso_week, year_month
+from gateway.core.tickets import normalise_ticket
 from gateway.core.visibility import visible_entries
 
 MAX_DAYS = 3 * 366
@@ -45,7 +47,7 @@ class Dimension(StrEnum):
 
 
 # Dimensions that name a row of another table: the report shows its id and name.
-_NAMED: dict[Dimension, tuple[Any, Any]] = {
+NAMED_DIMENSIONS: dict[Dimension, tuple[Any, Any]] = {
     Dimension.USER: (User.id, User.username),
     Dimension.TEAM: (Team.id, Team.name),
     Dimension.CUSTOMER: (Customer.id, Customer.name),
@@ -54,6 +56,7 @@ _NAMED: dict[Dimension, tuple[Any, Any]] = {
     Dimension.ACCOUNT: (Account.id, Account.name),
 }
 BILLED_BY_TIME = (BillingType.TIME_AND_MATERIAL, BillingType.MIXED)
+_ID_FILTERS = ("user_id", "team_id", "customer_id", "project_id", "activity_id", "account_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +71,25 @@ class TimeFilter:
     account_id: int | None = None
     ticket: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.last_day < self.first_day:
+            raise InvalidInput("last_day lies before first_day", field="last_day")
+        if (self.last_day - self.first_day).days >= MAX_DAYS:
+            raise InvalidInput(f"a report covers at most {MAX_DAYS} days", field="last_day")
+
+    def items(self) -> list[tuple[str, Any]]:
+        """The filter's set fields as (name, value), the day range first."""
+        return [
+            (name, value)
+            for name in ("first_day", "last_day", *_ID_FILTERS, "ticket")
+            if (value := getattr(self, name)) is not None
+        ]
+
     def describe(self) -> str:
         """The filter as a file-name fragment: 2026-11-01_2026-11-30_user-3."""
         parts = [self.first_day.isoformat(), self.last_day.isoformat()]
-        for name in ("user_id", "team_id", "customer_id", "project_id", "activity_id", "account_id", "ticket"):
-            value = getattr(self, name)
-            if value is not None:
-                parts.append(f"{name.removesuffix('_id')}-{value}".replace("/", "-").replace("#", ""))
+        for name, value in self.items()[2:]:
+            parts.append(re.sub(r"[^A-Za-z0-9-]+", "-", f"{name.removesuffix('_id')}-{value}").strip("-"))
         return "_".join(parts)
 
 
@@ -127,10 +142,6 @@ def billable_hundredths() -> ColumnElement[int]:
 
 
 def _filtered(stmt: Select[Any], caller: Caller, filters: TimeFilter) -> Select[Any]:
-    if filters.last_day < filters.first_day:
-        raise InvalidInput("last_day lies before first_day", field="last_day")
-    if (filters.last_day - filters.first_day).days >= MAX_DAYS:
-        raise InvalidInput(f"a report covers at most {MAX_DAYS} days", field="last_day")
     stmt = visible_entries(stmt, caller).where(
         Entry.deleted_at.is_(None), Entry.day >= filters.first_day, Entry.day <= filters.last_day
     )
@@ -144,7 +155,7 @@ def _filtered(stmt: Select[Any], caller: Caller, filters: TimeFilter) -> Select[
         if value is not None:
             stmt = stmt.where(column == value)
     if filters.ticket:
-        stmt = stmt.where(Entry.ticket == filters.ticket.strip().upper())
+        stmt = stmt.where(Entry.ticket == normalise_ticket(filters.ticket))
     if filters.team_id is not None:
         member = exists().where(teams_users.c.user_id == Entry.user_id, teams_users.c.team_id == filters.team_id)
         stmt = stmt.where(member)
@@ -154,10 +165,10 @@ def _filtered(stmt: Select[Any], caller: Caller, filters: TimeFilter) -> Select[
 def _grouped_statement(group_by: Sequence[Dimension], caller: Caller, filters: TimeFilter) -> Select[Any]:
     columns: list[Any] = []
     for dimension in group_by:
-        if dimension in _NAMED:
+        if dimension in NAMED_DIMENSIONS:
             columns += [
                 column.label(f"{dimension.value}_{part}")
-                for column, part in zip(_NAMED[dimension], ("id", "name"), strict=True)
+                for column, part in zip(NAMED_DIMENSIONS[dimension], ("id", "name"), strict=True)
             ]
         elif dimension is Dimension.TICKET:
             columns.append(Entry.ticket.label("ticket"))
@@ -185,9 +196,10 @@ def _grouped_statement(group_by: Sequence[Dimension], caller: Caller, filters: T
     if Dimension.ACCOUNT in group_by:
         stmt = stmt.outerjoin(Account, Account.id == Entry.account_id)
     if Dimension.TEAM in group_by:
-        stmt = stmt.outerjoin(teams_users, teams_users.c.user_id == Entry.user_id).outerjoin(
-            Team, and_(Team.id == teams_users.c.team_id, Team.deleted_at.is_(None))
-        )
+        live_teams = select(Team.id).where(Team.deleted_at.is_(None))
+        stmt = stmt.outerjoin(
+            teams_users, and_(teams_users.c.user_id == Entry.user_id, teams_users.c.team_id.in_(live_teams))
+        ).outerjoin(Team, Team.id == teams_users.c.team_id)
     stmt = _filtered(stmt, caller, filters)
     if columns:
         stmt = stmt.group_by(*columns).order_by(*columns)
@@ -198,7 +210,7 @@ def _row(group_by: Sequence[Dimension], row: Any) -> ReportRow:
     mapping = row._mapping
     keys: dict[str, Any] = {}
     for dimension in group_by:
-        if dimension in _NAMED:
+        if dimension in NAMED_DIMENSIONS:
             ident = mapping[f"{dimension.value}_id"]
             keys[dimension.value] = None if ident is None else {"id": ident, "name": mapping[f"{dimension.value}_name"]}
         else:
@@ -210,12 +222,16 @@ async def time_report(
     session: AsyncSession, caller: Caller, group_by: Sequence[Dimension], filters: TimeFilter
 ) -> TimeReport:
     rows = (await session.execute(_grouped_statement(group_by, caller, filters))).all()
-    totals = (await session.execute(_grouped_statement([], caller, filters))).one()
     return TimeReport(
         group_by=list(group_by),
         rows=[_row(group_by, row) for row in rows],
-        totals=_row([], totals).sums,
+        totals=await time_totals(session, caller, filters),
     )
+
+
+async def time_totals(session: AsyncSession, caller: Caller, filters: TimeFilter) -> Sums:
+    """The report's totals: every matching entry counted once."""
+    return _row([], (await session.execute(_grouped_statement([], caller, filters))).one()).sums
 
 
 async def stream_time_report(
@@ -227,6 +243,6 @@ async def stream_time_report(
         yield _row(group_by, row)
 
 
-def report_statement_for_explain(caller: Caller, filters: TimeFilter) -> Select[Any]:
-    """The ungrouped form of the report's query (for EXPLAIN in tests)."""
-    return _grouped_statement([], caller, filters)
+def time_report_statement(group_by: Sequence[Dimension], caller: Caller, filters: TimeFilter) -> Select[Any]:
+    """The report's query, as run (for EXPLAIN in tests and benchmarks)."""
+    return _grouped_statement(group_by, caller, filters)
