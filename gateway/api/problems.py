@@ -75,7 +75,10 @@ def problem(
 def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     if isinstance(exc, ValidationException):
         errors = [_field_error(error) for error in exc.extra] if isinstance(exc.extra, list) else []
-        return problem(request, exc.status_code, "the request is not valid", errors=errors)
+        # Without field errors Litestar's own message is the only explanation (e.g. a missing query parameter).
+        specific = not errors and exc.detail and exc.detail != HTTPStatus(exc.status_code).phrase
+        detail = exc.detail if specific else "the request is not valid"
+        return problem(request, exc.status_code, detail, errors=errors)
     detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
     return problem(request, exc.status_code, detail, headers=exc.headers)
 

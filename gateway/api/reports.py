@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.response import Stream
 
@@ -33,6 +33,7 @@ from gateway.core.reports.time_report import (
 from gateway.core.reports.timesheet import Timesheet, timesheet
 
 Id = Annotated[int, PathParameter(ge=1)]
+TimeFilterQuery = NamedDependency[TimeFilter]  # as `filters`: the day range and filters from the query
 Month = Annotated[str, QueryParameter(description="The month, e.g. 2026-11", pattern=r"^\d{4}-\d{2}$")]
 GroupBy = Annotated[
     str | None,
@@ -202,7 +203,7 @@ async def time_export(
     state: State,
     caller: Caller,
     group_by: list[Dimension],
-    filters: TimeFilter,
+    filters: TimeFilterQuery,
     write: Callable[[Table], AsyncIterator[bytes]],
 ) -> AsyncIterator[bytes]:
     """The time report written while its rows stream from the database.
@@ -224,7 +225,7 @@ class ReportController(Controller):
 
     @get("/time", summary="Minutes, entries and the billable split, grouped by any dimensions in order")
     async def time(
-        self, caller: CurrentCaller, db_session: DbSession, filters: TimeFilter, group_by: GroupBy = None
+        self, caller: CurrentCaller, db_session: DbSession, filters: TimeFilterQuery, group_by: GroupBy = None
     ) -> TimeReportOut:
         dimensions = parse_group_by(group_by)
         report = await time_report(db_session, caller, dimensions, filters)
@@ -237,7 +238,7 @@ class ReportController(Controller):
 
     @get("/time.csv", summary="The time report as CSV (streamed)", media_type=CSV)
     async def time_csv(
-        self, caller: CurrentCaller, state: State, filters: TimeFilter, group_by: GroupBy = None
+        self, caller: CurrentCaller, state: State, filters: TimeFilterQuery, group_by: GroupBy = None
     ) -> Stream:
         dimensions = parse_group_by(group_by)
         chunks = time_export(state, caller, dimensions, filters, csv_stream)
@@ -245,7 +246,7 @@ class ReportController(Controller):
 
     @get("/time.xlsx", summary="The time report as an XLSX workbook (streamed)", media_type=XLSX)
     async def time_xlsx(
-        self, caller: CurrentCaller, state: State, filters: TimeFilter, group_by: GroupBy = None
+        self, caller: CurrentCaller, state: State, filters: TimeFilterQuery, group_by: GroupBy = None
     ) -> Stream:
         dimensions = parse_group_by(group_by)
         chunks = time_export(state, caller, dimensions, filters, xlsx_stream)

@@ -221,7 +221,8 @@ def _row(group_by: Sequence[Dimension], row: Any) -> ReportRow:
 async def time_report(
     session: AsyncSession, caller: Caller, group_by: Sequence[Dimension], filters: TimeFilter
 ) -> TimeReport:
-    rows = (await session.execute(_grouped_statement(group_by, caller, filters))).all()
+    # Without dimensions there is nothing to group: the totals are the report.
+    rows = (await session.execute(_grouped_statement(group_by, caller, filters))).all() if group_by else []
     return TimeReport(
         group_by=list(group_by),
         rows=[_row(group_by, row) for row in rows],
