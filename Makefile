@@ -49,6 +49,7 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.entries_by_user_day
+	$(BIN)/python -m bench.time_report
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import make_url
 
+from bench.fill import fill
 from gateway.core import migrator
 
 QUERY = "SELECT * FROM entries WHERE user_id = %s AND day BETWEEN %s AND %s ORDER BY day DESC"
@@ -56,36 +57,6 @@ def main() -> None:
     finally:
         with psycopg.connect(libpq.render_as_string(hide_password=False), autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def fill(conn: psycopg.Connection, rows: int, users: int) -> None:
-    conn.execute(
-        "INSERT INTO users (username, display_name, type, locale, active, created_at, updated_at) "
-        "SELECT 'user' || n, 'User ' || n, 'DEV', 'en', true, now(), now() FROM generate_series(1, %s) n",
-        (users,),
-    )
-    conn.execute(
-        "INSERT INTO customers (name, active, global, created_at, updated_at) VALUES ('C', true, false, now(), now())"
-    )
-    conn.execute(
-        "INSERT INTO projects (customer_id, name, active, global, ticket_prefixes, subtickets, billing, created_at, "
-        "updated_at) VALUES (1, 'P', true, false, '[]', '[]', 0, now(), now())"
-    )
-    conn.execute(
-        "INSERT INTO activities (name, needs_ticket, factor, created_at, updated_at) "
-        "VALUES ('A', false, 1, now(), now())"
-    )
-    conn.execute(
-        """
-        INSERT INTO entries (uuid, user_id, customer_id, project_id, activity_id, day, start, "end", duration, ticket,
-                             description, class, synced_to_ticketsystem, sync_attempts, version, created_at, updated_at)
-        SELECT gen_random_uuid(), 1 + n %% %(users)s, 1, 1, 1, date '2022-01-01' + (n / %(users)s) %% 1500,
-               time '09:00', time '10:00', 60, '', 'work', 0, false, 0, 1, now(), now()
-        FROM generate_series(1, %(rows)s) n
-        """,
-        {"rows": rows, "users": users},
-    )
-    conn.execute("ANALYZE entries")
 
 
 def report(conn: psycopg.Connection, label: str, args: argparse.Namespace, baseline: float | None = None) -> float:

@@ -1,0 +1,49 @@
+"""On 200k entries, PostgreSQL answers a user's time report from an index, not by reading every entry."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import product
+
+import psycopg
+from sqlalchemy.dialects import postgresql
+
+from bench.fill import fill
+from gateway.core.auth.caller import Caller
+from gateway.core.enums import UserType
+from gateway.core.reports.time_report import Dimension, TimeFilter, time_report_statement
+from tests.support import pg_connect
+
+ROWS = 200_000
+USERS = 100
+GROUPINGS = [[], [Dimension.PROJECT, Dimension.MONTH], [Dimension.ACTIVITY, Dimension.WEEK, Dimension.DAY]]
+USER_INDEXES = ["idx_entries_user_day", "idx_entries_user_project", "idx_entries_user_sync"]
+DAY_INDEXES = ["idx_entries_day", "idx_entries_day_start"]
+
+
+def plan_of(conn: psycopg.Connection, user_type: UserType, group_by: list[Dimension]) -> tuple[str, str]:
+    caller = Caller(user_id=7, username="user7", type=user_type)
+    filters = TimeFilter(first_day=date(2023, 1, 1), last_day=date(2023, 3, 31), user_id=7)
+    statement = time_report_statement(group_by, caller, filters)
+    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    return sql, "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql))  # type: ignore[arg-type]
+
+
+def test_time_report_for_a_user_and_a_day_range_uses_an_index(pg_url: str) -> None:
+    with pg_connect(pg_url, autocommit=True) as conn:
+        fill(conn, ROWS, USERS)
+        assert conn.execute("SELECT count(*) FROM entries").fetchone() == (ROWS,)
+        failures = []
+        for user_type, group_by in product([UserType.ADMIN, UserType.PL, UserType.DEV], GROUPINGS):
+            sql, plan = plan_of(conn, user_type, group_by)
+            if "Seq Scan on entries" in plan or " on entries" not in plan:
+                failures.append(f"{user_type} grouped by {group_by}:\n{sql}\n\n{plan}")
+        assert not failures, "the report reads every entry:\n\n" + "\n\n".join(failures)
+
+        # The check can fail: without the indexes on user_id and day the same query scans the table.
+        conn.execute("BEGIN")
+        for index in USER_INDEXES + DAY_INDEXES:
+            conn.execute(f"DROP INDEX {index}")  # type: ignore[arg-type]
+        _sql, plan = plan_of(conn, UserType.ADMIN, GROUPINGS[1])
+        conn.execute("ROLLBACK")
+        assert "Seq Scan on entries" in plan, plan
