@@ -76,9 +76,9 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     if isinstance(exc, ValidationException):
         errors = [_field_error(error) for error in exc.extra] if isinstance(exc.extra, list) else []
         # Without field errors Litestar's own message is the only explanation (e.g. a missing query parameter).
-        specific = not errors and exc.detail and exc.detail != HTTPStatus(exc.status_code).phrase
-        detail = exc.detail if specific else "the request is not valid"
-        return problem(request, exc.status_code, detail, errors=errors)
+        specific = not errors and exc.detail != HTTPStatus(exc.status_code).phrase
+        message = exc.detail if specific and exc.detail else "the request is not valid"
+        return problem(request, exc.status_code, message, errors=errors)
     detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
     return problem(request, exc.status_code, detail, headers=exc.headers)
 

@@ -1,16 +1,19 @@
-"""On 200k entries, PostgreSQL answers a user's time report from an index, not by reading every entry."""
+"""On 200k entries, PostgreSQL answers a user's reports from an index, not by reading every entry."""
 
 from __future__ import annotations
 
 from datetime import date
 from itertools import product
+from typing import Any
 
 import psycopg
+from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql
 
 from bench.fill import fill
 from gateway.core.auth.caller import Caller
 from gateway.core.enums import UserType
+from gateway.core.reports.sync_report import sync_status_statement
 from gateway.core.reports.time_report import Dimension, TimeFilter, time_report_statement
 from tests.support import pg_connect
 
@@ -21,12 +24,15 @@ USER_INDEXES = ["idx_entries_user_day", "idx_entries_user_project", "idx_entries
 DAY_INDEXES = ["idx_entries_day", "idx_entries_day_start"]
 
 
+def explain(conn: psycopg.Connection, statement: Select[Any]) -> tuple[str, str]:
+    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    return sql, "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql))  # type: ignore[arg-type]
+
+
 def plan_of(conn: psycopg.Connection, user_type: UserType, group_by: list[Dimension]) -> tuple[str, str]:
     caller = Caller(user_id=7, username="user7", type=user_type)
     filters = TimeFilter(first_day=date(2023, 1, 1), last_day=date(2023, 3, 31), user_id=7)
-    statement = time_report_statement(group_by, caller, filters)
-    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    return sql, "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql))  # type: ignore[arg-type]
+    return explain(conn, time_report_statement(group_by, caller, filters))
 
 
 def test_time_report_for_a_user_and_a_day_range_uses_an_index(pg_url: str) -> None:
@@ -39,6 +45,11 @@ def test_time_report_for_a_user_and_a_day_range_uses_an_index(pg_url: str) -> No
             if "Seq Scan on entries" in plan or " on entries" not in plan:
                 failures.append(f"{user_type} grouped by {group_by}:\n{sql}\n\n{plan}")
         assert not failures, "the report reads every entry:\n\n" + "\n\n".join(failures)
+
+        # A user's sync status (a DEV's own, or an ADMIN's for one user) reads that user's entries by index.
+        for caller in (Caller(7, "user7", UserType.DEV), Caller(1, "user1", UserType.ADMIN)):
+            sql, plan = explain(conn, sync_status_statement(caller, user_id=7))
+            assert "idx_entries_user_sync" in plan, f"{sql}\n\n{plan}"
 
         # The check can fail: without the indexes on user_id and day the same query scans the table.
         conn.execute("BEGIN")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
@@ -27,8 +28,8 @@ class SyncStatusRow:
         return None if self.oldest_pending_at is None else (now - self.oldest_pending_at).total_seconds()
 
 
-async def sync_status_report(session: AsyncSession, caller: Caller, user_id: int | None = None) -> list[SyncStatusRow]:
-    """Rows for the users the caller may see (or just `user_id`), by username and ticket system."""
+def sync_status_statement(caller: Caller, user_id: int | None = None) -> Select[*tuple[Any, ...]]:
+    """Entries per user, ticket system and sync state; a user's rows come from `idx_entries_user_sync`."""
     stmt = visible_entries(
         select(
             Entry.user_id,
@@ -47,6 +48,12 @@ async def sync_status_report(session: AsyncSession, caller: Caller, user_id: int
     ).group_by(Entry.user_id, User.username, TicketSystem.id, TicketSystem.name, Entry.sync_state)
     if user_id is not None:
         stmt = stmt.where(Entry.user_id == user_id)
+    return stmt
+
+
+async def sync_status_report(session: AsyncSession, caller: Caller, user_id: int | None = None) -> list[SyncStatusRow]:
+    """Rows for the users the caller may see (or just `user_id`), by username and ticket system."""
+    stmt = sync_status_statement(caller, user_id)
     rows: dict[tuple[int, int], SyncStatusRow] = {}
     for user_id, username, system_id, system, state, count, oldest in (await session.execute(stmt)).all():
         row = rows.setdefault((user_id, system_id), SyncStatusRow(user_id, username, system_id, system))
