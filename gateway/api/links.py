@@ -142,8 +142,11 @@ class OAuthCallbackController(Controller):
         # "state" is a reserved parameter name in Litestar (the app state), hence the alias.
         oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
         code: FromQuery[str | None] = None,
+        oauth_verifier: Annotated[str | None, QueryParameter(description="OAuth 1.0a: the verifier")] = None,
         error: FromQuery[str | None] = None,
     ) -> Redirect:
+        # OAuth 1.0a providers (Jira Data Center) send a verifier where OAuth 2 sends a code.
+        code = code or oauth_verifier
         if error or not oauth_state or not code:
             return _result(system_id, "failed", f"the tracker did not authorise: {error or 'no code'}")
         try:

@@ -116,6 +116,12 @@ class Credentials(msgspec.Struct, kw_only=True):
     secret: str | None = None
     expires_at: datetime | None = None
     account_id: str | None = None
+    # The account's IANA time zone in the tracker (`RemoteAccount.timezone`): days and start times of worklogs
+    # are converted with it, once, in the connector.
+    timezone: str | None = None
+    # The tracker-side site the grant is for, when the tracker has several behind one login (Jira Cloud's cloud
+    # id); the connector sets it when exchanging or refreshing, the gateway stores it with the tokens.
+    site_id: str | None = None
 
     def __repr__(self) -> str:
         return (

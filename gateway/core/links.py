@@ -243,7 +243,7 @@ async def start_connect(
         raise InvalidInput(f"ticket system {system.name!r} is disabled")
     connector = build_connector(system, runtime)
     auth_kind = connector.effective_auth_kind
-    if auth_kind is AuthKind.OAUTH2:
+    if auth_kind in (AuthKind.OAUTH2, AuthKind.OAUTH1):
         state = secrets.token_urlsafe(32)
         start = await _remote(connector.authorization_url(state), "start the authorisation")
         session.add(
@@ -324,6 +324,7 @@ async def disconnect(session: AsyncSession, caller: Caller, system_id: int, runt
 
 
 def _connected(link: UserTicketsystem, credentials: Credentials, timezone: str | None, key_ring: KeyRing) -> None:
+    credentials.timezone = timezone
     store_credentials(link, credentials, key_ring)
     link.remote_timezone = timezone
     link.needs_reconnect = False

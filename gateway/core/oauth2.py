@@ -82,6 +82,8 @@ async def refresh_tokens(
     body = await _token_request(http, client, "refresh_token", refresh_token=credentials.secret)
     refreshed = _credentials(body, previous_secret=credentials.secret, now=now)
     refreshed.account_id = credentials.account_id
+    refreshed.timezone = credentials.timezone
+    refreshed.site_id = credentials.site_id
     return refreshed
 
 

@@ -49,6 +49,8 @@ def store_credentials(link: UserTicketsystem, credentials: Credentials, key_ring
     link.token_expires_at = credentials.expires_at
     if credentials.account_id is not None:
         link.remote_account_id = credentials.account_id
+    if credentials.site_id is not None:
+        link.remote_site_id = credentials.site_id
 
 
 def open_credentials(link: UserTicketsystem, key_ring: KeyRing) -> Credentials | None:
@@ -60,6 +62,8 @@ def open_credentials(link: UserTicketsystem, key_ring: KeyRing) -> Credentials |
         secret=unseal(link.token_secret, key_ring),
         expires_at=link.token_expires_at,
         account_id=link.remote_account_id,
+        timezone=link.remote_timezone,
+        site_id=link.remote_site_id,
     )
 
 

@@ -188,8 +188,8 @@ class ConnectorConformance:
         assert not connector.verify_webhook(unsigned, body)
 
     async def test_refresh_gives_working_credentials(self, connector: Connector, tracker: FakeTracker) -> None:
-        if connector.auth_kind is not AuthKind.OAUTH2:
-            pytest.skip(f"{connector.name} does not use refresh tokens ({connector.auth_kind.value})")
+        if connector.effective_auth_kind is not AuthKind.OAUTH2:
+            pytest.skip(f"{connector.name} does not use refresh tokens ({connector.effective_auth_kind.value})")
         old = tracker.credentials()
         new = await connector.refresh(old)
         assert new.access_token != old.access_token
