@@ -116,6 +116,8 @@ class Credentials(msgspec.Struct, kw_only=True):
     secret: str | None = None
     expires_at: datetime | None = None
     account_id: str | None = None
+    # The login that goes with an API key where the tracker wants both (Jira Cloud: e-mail address + API token).
+    login: str | None = None
     # The account's IANA time zone in the tracker (`RemoteAccount.timezone`): days and start times of worklogs
     # are converted with it, once, in the connector.
     timezone: str | None = None

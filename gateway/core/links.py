@@ -81,7 +81,8 @@ class ConnectRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """For API-key and personal-token connectors: the key. OAuth connectors need no body.
 
     Ticket systems where the gateway acts through one admin account (Redmine's "switch user") take the user's
-    `login` in the tracker instead of a key.
+    `login` in the tracker instead of a key; those that want both (Jira Cloud API tokens: the e-mail address as
+    `login`, the token as `api_key`) take both.
     """
 
     api_key: str | None = None
@@ -262,7 +263,9 @@ async def start_connect(
         key = (request.api_key or request.login or "").strip()
         if not key:
             raise InvalidInput(f"{system.name} connects with an API key: send it as api_key", field="api_key")
-        credentials = Credentials(access_token=key)
+        # With both, the login goes with the key (Jira Cloud: e-mail address and API token).
+        login = ((request.login or "").strip() or None) if request.api_key else None
+        credentials = Credentials(access_token=key, login=login)
         try:
             account = await _remote(connector.account(credentials), "check the API key")
         except TrackerRefused:

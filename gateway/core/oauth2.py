@@ -84,6 +84,7 @@ async def refresh_tokens(
     refreshed.account_id = credentials.account_id
     refreshed.timezone = credentials.timezone
     refreshed.site_id = credentials.site_id
+    refreshed.login = credentials.login
     return refreshed
 
 

@@ -51,6 +51,7 @@ def store_credentials(link: UserTicketsystem, credentials: Credentials, key_ring
         link.remote_account_id = credentials.account_id
     if credentials.site_id is not None:
         link.remote_site_id = credentials.site_id
+    link.remote_login = credentials.login
 
 
 def open_credentials(link: UserTicketsystem, key_ring: KeyRing) -> Credentials | None:
@@ -64,12 +65,14 @@ def open_credentials(link: UserTicketsystem, key_ring: KeyRing) -> Credentials |
         account_id=link.remote_account_id,
         timezone=link.remote_timezone,
         site_id=link.remote_site_id,
+        login=link.remote_login,
     )
 
 
 def forget_credentials(link: UserTicketsystem) -> None:
     link.access_token = link.token_secret = None
     link.token_expires_at = None
+    link.remote_login = link.remote_site_id = None
 
 
 @dataclass

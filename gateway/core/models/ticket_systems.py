@@ -58,6 +58,8 @@ class UserTicketsystem(TimestampMixin, Base):
     remote_account_id: Mapped[str | None] = mapped_column(default=None)
     # The tracker-side site of the grant (Jira Cloud's cloud id), see `Credentials.site_id`.
     remote_site_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The login sent with the API key, where the tracker wants both (Jira Cloud: the e-mail address).
+    remote_login: Mapped[str | None] = mapped_column(String(255), default=None)
     # Opaque to core: the connector's position in the tracker's change feed.
     sync_cursor: Mapped[str | None] = mapped_column(Text, default=None)
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)

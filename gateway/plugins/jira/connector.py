@@ -1,0 +1,488 @@
+"""The Jira connector: Cloud (REST v3) and Data Center (REST v2), chosen per ticket system.
+
+Ways to connect (`config.auth`): Cloud OAuth 2.0 (3LO; API calls then go through Atlassian's gateway at
+`/ex/jira/{cloudId}`, the cloud id read from `accessible-resources` when the code is exchanged) or a Cloud API
+token (Basic e-mail:token); Data Center personal access tokens (Bearer) or OAuth 1.0a RSA-SHA1.
+
+Worklogs carry the entry's marker as a worklog property (`timetracker`), read back with `expand=properties`.
+`started` is the user's local wall time with the offset of their Jira time zone (`/myself` → `timeZone`).
+The pull reads Jira's change feeds (`/worklog/updated`, `/worklog/deleted`; the newest minute is left out of
+them, so each read starts a little before the last position seen) and fetches the bodies with `/worklog/list`,
+keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import httpx
+import msgspec
+
+from gateway.core.connectors import (
+    AuthKind,
+    AuthorizationStart,
+    AuthRevoked,
+    Credentials,
+    NotFound,
+    PullPage,
+    Rejected,
+    RemoteAccount,
+    RemoteWorklog,
+    TicketData,
+    Transient,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEventKind,
+    WorklogDraft,
+    error_for_response,
+    hmac_sha256_hex,
+    same_secret,
+)
+from gateway.core.oauth2 import OAuth2Client, OAuth2Connector
+from gateway.plugins.jira.config import JiraConfig
+from gateway.plugins.jira.documents import adf_to_text, text_to_adf
+from gateway.plugins.jira.oauth1 import OAuth1Consumer
+from gateway.plugins.jira.timestamps import epoch_ms, local_day_and_start, parse_jira_datetime, started_text
+
+MARKER_PROPERTY = "timetracker"
+SCOPES = ("read:jira-work", "write:jira-work", "read:jira-user", "offline_access")
+TICKET_FIELDS = "summary,status,issuetype,project,assignee,timetracking,updated"
+# The change feeds leave out the most recent minute: each read starts this long before the last change seen.
+OVERLAP = timedelta(minutes=2)
+LIST_LIMIT = 1000  # ids per POST /worklog/list
+SEARCH_CHUNK = 100  # issue ids per key lookup
+PAGE_SIZE = 100  # worklogs per page of an issue's list
+
+
+class PullState(msgspec.Struct, kw_only=True):
+    """Where a pull is: the feed it reads, from when, and the cursor it will store once complete."""
+
+    phase: str  # "updated" or "deleted"
+    since: int
+    updated: int
+    deleted: int
+
+
+class JiraConnector(OAuth2Connector):
+    name = "jira"
+    auth_kind = AuthKind.OAUTH2
+    config_type = JiraConfig
+    secret_names = ("client_secret", "private_key", "webhook_secret")
+    _AUTH_KINDS: ClassVar[dict[str, AuthKind]] = {
+        "oauth2": AuthKind.OAUTH2,
+        "api_token": AuthKind.API_KEY,
+        "personal_token": AuthKind.PERSONAL_TOKEN,
+        "oauth1": AuthKind.OAUTH1,
+    }
+
+    @classmethod
+    def auth_kind_for(cls, config: msgspec.Struct) -> AuthKind:
+        assert isinstance(config, JiraConfig)
+        return cls._AUTH_KINDS[config.mode]
+
+    @property
+    def config(self) -> JiraConfig:
+        assert isinstance(self.context.config, JiraConfig)
+        return self.context.config
+
+    @property
+    def cloud(self) -> bool:
+        return self.config.flavour == "cloud"
+
+    # Linking ---------------------------------------------------------------------------------------------------
+
+    def oauth2_client(self) -> OAuth2Client:
+        if self.config.mode != "oauth2" or not self.config.client_id:
+            raise Rejected("this Jira ticket system is not set up for OAuth 2.0 (config auth and client_id)")
+        return OAuth2Client(
+            authorize_url=f"{self.config.auth_url}/authorize",
+            token_url=f"{self.config.auth_url}/oauth/token",
+            client_id=self.config.client_id,
+            client_secret=self.context.secrets.get("client_secret"),
+            redirect_uri=self.context.redirect_uri or "",
+            scopes=SCOPES,
+            pkce=False,
+            json_token_requests=True,
+            extra_authorize_params={"audience": "api.atlassian.com", "prompt": "consent"},
+        )
+
+    def oauth1_consumer(self) -> OAuth1Consumer:
+        key = self.context.secrets.get("private_key")
+        if self.config.mode != "oauth1" or not self.config.consumer_key or not key:
+            raise Rejected("this Jira ticket system is not set up for OAuth 1.0a (consumer_key and private_key)")
+        return OAuth1Consumer(self.context.base_url, self.config.consumer_key, key)
+
+    async def authorization_url(self, state: str) -> AuthorizationStart:
+        if self.config.mode != "oauth1":
+            return await super().authorization_url(state)
+        consumer = self.oauth1_consumer()
+        redirect = self.context.redirect_uri or ""
+        callback = f"{redirect}{'&' if '?' in redirect else '?'}{urlencode({'state': state})}"
+        token, _secret = await consumer.request_token(self.context.http, callback)
+        # The request token travels as the "verifier" the gateway keeps (sealed) until the callback.
+        return AuthorizationStart(url=consumer.authorize_url(token), code_verifier=token)
+
+    async def exchange_code(self, code: str, code_verifier: str | None) -> Credentials:
+        if self.config.mode == "oauth1":
+            if not code_verifier:
+                raise Rejected("the OAuth 1.0a request token is missing; start connecting again")
+            token, secret = await self.oauth1_consumer().access_token(self.context.http, code_verifier, code)
+            return Credentials(access_token=token, secret=secret or None)
+        credentials = await super().exchange_code(code, code_verifier)
+        credentials.site_id = await self._cloud_id(credentials)
+        return credentials
+
+    async def refresh(self, credentials: Credentials) -> Credentials:
+        if self.config.mode != "oauth2":
+            raise AuthRevoked(f"Jira {self.config.mode.replace('_', ' ')} credentials do not refresh; connect again")
+        refreshed = await super().refresh(credentials)
+        if not refreshed.site_id:
+            refreshed.site_id = await self._cloud_id(refreshed)
+        return refreshed
+
+    async def revoke(self, credentials: Credentials) -> None:
+        # Atlassian offers no revocation endpoint for 3LO tokens or PATs: the user removes the grant in Jira.
+        return
+
+    async def account(self, credentials: Credentials) -> RemoteAccount:
+        me = await self._call("GET", "/myself", credentials, "read the account")
+        return RemoteAccount(id=self._account_id(me), name=me.get("displayName") or "", timezone=me.get("timeZone"))
+
+    async def _cloud_id(self, credentials: Credentials) -> str:
+        url = f"{self.config.api_gateway_url}/oauth/token/accessible-resources"
+        headers = {"Authorization": f"Bearer {credentials.access_token}", "Accept": "application/json"}
+        response = await self._send("GET", url, headers, None, "list the accessible Jira sites")
+        site = self.context.base_url.rstrip("/")
+        for resource in response.json():
+            if str(resource.get("url", "")).rstrip("/") == site:
+                return str(resource["id"])
+        raise Rejected(f"the authorised Atlassian account has no access to {site}")
+
+    # Worklogs --------------------------------------------------------------------------------------------------
+
+    async def create_worklog(self, credentials: Credentials, draft: WorklogDraft) -> RemoteWorklog:
+        body = await self._call(
+            "POST", f"/issue/{draft.ticket}/worklog", credentials, f"add a worklog to {draft.ticket}",
+            params=self._write_params(), json=self._worklog_body(draft, credentials),
+        )  # fmt: skip
+        return self._worklog(body, draft.ticket, credentials)
+
+    async def update_worklog(self, credentials: Credentials, worklog_id: str, draft: WorklogDraft) -> RemoteWorklog:
+        try:
+            body = await self._call(
+                "PUT", f"/issue/{draft.ticket}/worklog/{worklog_id}", credentials, f"change worklog {worklog_id}",
+                params=self._write_params(), json=self._worklog_body(draft, credentials),
+            )  # fmt: skip
+        except NotFound:
+            # Jira cannot move a worklog to another issue: when the entry's ticket changed, the old worklog is
+            # deleted where it is and a new one made on the new ticket.
+            existing = await self._worklogs_by_id(credentials, [worklog_id])
+            if not existing:
+                raise
+            await self._call(
+                "DELETE", f"/issue/{existing[0]['issueId']}/worklog/{worklog_id}", credentials, "move a worklog",
+                params=self._write_params(),
+            )  # fmt: skip
+            return await self.create_worklog(credentials, draft)
+        return self._worklog(body, draft.ticket, credentials)
+
+    async def delete_worklog(self, credentials: Credentials, ticket: str, worklog_id: str) -> None:
+        try:
+            await self._call(
+                "DELETE", f"/issue/{ticket}/worklog/{worklog_id}", credentials, f"delete a worklog of {ticket}",
+                params=self._write_params(),
+            )  # fmt: skip
+        except NotFound:
+            return
+
+    async def find_worklog_by_marker(self, credentials: Credentials, ticket: str, marker: str) -> RemoteWorklog | None:
+        start_at = 0
+        while True:
+            page = await self._call(
+                "GET", f"/issue/{ticket}/worklog", credentials, f"list the worklogs of {ticket}",
+                params={"startAt": start_at, "maxResults": PAGE_SIZE, "expand": "properties"},
+            )  # fmt: skip
+            for item in page.get("worklogs", []):
+                if _marker(item) == marker:
+                    return self._worklog(item, ticket, credentials)
+            start_at += len(page.get("worklogs", []))
+            if not page.get("worklogs") or start_at >= int(page.get("total", 0)):
+                return None
+
+    async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
+        state = msgspec.json.decode(page, type=PullState) if page else self._first_state(cursor)
+        if state.phase == "updated":
+            feed = await self._call(
+                "GET", "/worklog/updated", credentials, "read the changed worklogs",
+                params={"since": state.since, "expand": "properties"},
+            )  # fmt: skip
+            values = feed.get("values", [])
+            state.updated = max([state.updated, *(int(v["updatedTime"]) for v in values)])
+            worklogs = await self._own_worklogs(credentials, [str(v["worklogId"]) for v in values])
+            if feed.get("lastPage", True):
+                after = PullState(
+                    phase="deleted", since=_since(state.deleted), updated=state.updated, deleted=state.deleted
+                )
+            else:
+                after = PullState(
+                    phase="updated", since=_next_since(feed), updated=state.updated, deleted=state.deleted
+                )
+            return PullPage(worklogs=worklogs, next_page=msgspec.json.encode(after).decode())
+        feed = await self._call(
+            "GET", "/worklog/deleted", credentials, "read the deleted worklogs", params={"since": state.since}
+        )
+        values = feed.get("values", [])
+        state.deleted = max([state.deleted, *(int(v["updatedTime"]) for v in values)])
+        deleted = [str(v["worklogId"]) for v in values]
+        if not feed.get("lastPage", True):
+            state.since = _next_since(feed)
+            return PullPage(worklogs=[], deleted_ids=deleted, next_page=msgspec.json.encode(state).decode())
+        cursor_out = msgspec.json.encode({"updated": state.updated, "deleted": state.deleted}).decode()
+        return PullPage(worklogs=[], deleted_ids=deleted, cursor=cursor_out)
+
+    def _first_state(self, cursor: str | None) -> PullState:
+        if cursor:
+            position = msgspec.json.decode(cursor)
+            updated, deleted = int(position["updated"]), int(position["deleted"])
+        else:
+            updated = deleted = epoch_ms(datetime.now(UTC) - timedelta(days=self.config.initial_pull_days))
+        return PullState(phase="updated", since=_since(updated), updated=updated, deleted=deleted)
+
+    async def _own_worklogs(self, credentials: Credentials, ids: list[str]) -> list[RemoteWorklog]:
+        """The linked user's worklogs among `ids`, with their issues' keys."""
+        mine = [item for item in await self._worklogs_by_id(credentials, ids) if self._is_own(item, credentials)]
+        keys = await self._issue_keys(credentials, {str(item["issueId"]) for item in mine})
+        return [
+            self._worklog(item, keys[str(item["issueId"])], credentials)
+            for item in mine
+            if str(item["issueId"]) in keys
+        ]
+
+    async def _worklogs_by_id(self, credentials: Credentials, ids: list[str]) -> list[dict[str, Any]]:
+        bodies: list[dict[str, Any]] = []
+        for offset in range(0, len(ids), LIST_LIMIT):
+            chunk = [int(i) for i in ids[offset : offset + LIST_LIMIT]]
+            bodies += await self._call(
+                "POST", "/worklog/list", credentials, "read worklogs", params={"expand": "properties"},
+                json={"ids": chunk},
+            )  # fmt: skip
+        return bodies
+
+    async def _issue_keys(self, credentials: Credentials, issue_ids: set[str]) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        ordered = sorted(issue_ids, key=int)
+        for offset in range(0, len(ordered), SEARCH_CHUNK):
+            jql = f"id in ({','.join(ordered[offset : offset + SEARCH_CHUNK])})"
+            async for issue in self.search_issues(credentials, jql, fields="key"):
+                keys[str(issue["id"])] = str(issue["key"])
+        return keys
+
+    # Tickets ---------------------------------------------------------------------------------------------------
+
+    async def fetch_ticket(self, credentials: Credentials | None, key: str) -> TicketData:
+        if credentials is None:
+            raise Rejected("Jira tickets are read with a linked user's credentials")
+        issue = await self._call(
+            "GET", f"/issue/{key}", credentials, f"read issue {key}", params={"fields": TICKET_FIELDS}
+        )
+        return _ticket(issue)
+
+    async def search_issues(
+        self, credentials: Credentials, jql: str, *, fields: str = TICKET_FIELDS, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every issue matching `jql`: Cloud pages with `nextPageToken`, Data Center with `startAt`/`total`."""
+        if self.cloud:
+            token: str | None = None
+            while True:
+                params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
+                if token:
+                    params["nextPageToken"] = token
+                page = await self._call("GET", "/search/jql", credentials, "search issues", params=params)
+                for issue in page.get("issues", []):
+                    yield issue
+                token = page.get("nextPageToken")
+                if page.get("isLast", True) or not token:
+                    return
+        start_at = 0
+        while True:
+            params = {"jql": jql, "fields": fields, "startAt": start_at, "maxResults": page_size}
+            page = await self._call("GET", "/search", credentials, "search issues", params=params)
+            issues = page.get("issues", [])
+            for issue in issues:
+                yield issue
+            start_at += len(issues)
+            if not issues or start_at >= int(page.get("total", 0)):
+                return
+
+    # Webhooks --------------------------------------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        secret = self.context.secrets.get("webhook_secret")
+        signature = headers.get("x-hub-signature", "")
+        if not secret or not signature.startswith("sha256="):
+            return False
+        return same_secret(signature.removeprefix("sha256="), hmac_sha256_hex(secret, body))
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
+        try:
+            payload = msgspec.json.decode(body)
+            event = str(payload["webhookEvent"])
+        except (msgspec.DecodeError, KeyError, TypeError):
+            raise Rejected("not a Jira webhook body") from None
+        # Stable across Jira's retries; a body hash for servers that do not send it.
+        delivery_id = headers.get("x-atlassian-webhook-identifier") or hashlib.sha256(body).hexdigest()
+        events: list[WebhookEvent] = []
+        issue = payload.get("issue") or {}
+        if event == "jira:issue_deleted" and issue.get("key"):
+            events.append(WebhookEvent(kind=WebhookEventKind.TICKET_DELETED, ticket_key=str(issue["key"])))
+        elif event.startswith("jira:issue_") and issue.get("key"):
+            events.append(WebhookEvent(kind=WebhookEventKind.TICKET_CHANGED, ticket=_ticket(issue)))
+        elif event.startswith("worklog_"):
+            author = (payload.get("worklog") or {}).get("author") or {}
+            account = author.get("accountId") if self.cloud else (author.get("key") or author.get("name"))
+            # The worklog names its issue by id only: the pull that follows finds the key.
+            events.append(WebhookEvent(kind=WebhookEventKind.WORKLOG_CHANGED, account_id=account))
+        return WebhookDelivery(delivery_id=delivery_id, events=events)
+
+    # Plumbing --------------------------------------------------------------------------------------------------
+
+    def _write_params(self) -> dict[str, str]:
+        return {"adjustEstimate": self.config.adjust_estimate, "expand": "properties"}
+
+    def _worklog_body(self, draft: WorklogDraft, credentials: Credentials) -> dict[str, Any]:
+        return {
+            "started": started_text(draft.day, draft.start, credentials.timezone),
+            "timeSpentSeconds": draft.minutes * 60,
+            "comment": text_to_adf(draft.description) if self.cloud else draft.description,
+            "properties": [{"key": MARKER_PROPERTY, "value": {"entry": draft.marker}}],
+        }
+
+    def _worklog(self, item: dict[str, Any], ticket: str, credentials: Credentials) -> RemoteWorklog:
+        day, start = local_day_and_start(str(item["started"]), credentials.timezone)
+        return RemoteWorklog(
+            id=str(item["id"]),
+            ticket=ticket,
+            day=day,
+            start=start,
+            minutes=round(int(item.get("timeSpentSeconds", 0)) / 60),
+            description=adf_to_text(item.get("comment")),
+            updated_at=parse_jira_datetime(str(item.get("updated") or item["started"])).astimezone(UTC),
+            author_id=self._account_id(item.get("author") or {}) or None,
+            marker=_marker(item),
+        )
+
+    def _account_id(self, user: dict[str, Any]) -> str:
+        value = user.get("accountId") if self.cloud else (user.get("key") or user.get("name"))
+        return str(value or "")
+
+    def _is_own(self, item: dict[str, Any], credentials: Credentials) -> bool:
+        author = item.get("author") or {}
+        if self.cloud:
+            return bool(credentials.account_id) and author.get("accountId") == credentials.account_id
+        return bool(credentials.account_id) and credentials.account_id in (author.get("key"), author.get("name"))
+
+    def _api_base(self, credentials: Credentials) -> str:
+        if not self.cloud:
+            return f"{self.context.base_url}/rest/api/2"
+        if self.config.mode == "oauth2":
+            if not credentials.site_id:
+                raise AuthRevoked("this Jira link does not know its Atlassian site; connect again")
+            return f"{self.config.api_gateway_url}/ex/jira/{credentials.site_id}/rest/api/3"
+        return f"{self.context.base_url}/rest/api/3"
+
+    def _auth_headers(self, method: str, url: str, body: bytes, credentials: Credentials) -> dict[str, str]:
+        mode = self.config.mode
+        if mode == "api_token":
+            if not credentials.login:
+                raise AuthRevoked("a Jira Cloud API token needs the account's e-mail address (login); connect again")
+            basic = base64.b64encode(f"{credentials.login}:{credentials.access_token}".encode()).decode()
+            return {"Authorization": f"Basic {basic}"}
+        if mode == "oauth1":
+            return self.oauth1_consumer().sign(method, url, {}, body, token=credentials.access_token)
+        return {"Authorization": f"Bearer {credentials.access_token}"}
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        credentials: Credentials,
+        what: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        url = str(httpx.URL(self._api_base(credentials) + path, params=dict(params or {})))
+        content = msgspec.json.encode(json) if json is not None else b""
+        headers = {"Accept": "application/json", **self._auth_headers(method, url, content, credentials)}
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        response = await self._send(method, url, headers, content, what)
+        return response.json() if response.content else None
+
+    async def _send(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, what: str
+    ) -> httpx.Response:
+        try:
+            response = await self.context.http.request(method, url, headers=headers, content=content)
+        except httpx.HTTPError as exc:
+            raise Transient(f"{what}: Jira did not answer ({type(exc).__name__})") from None
+        if response.status_code == 403:
+            raise Rejected(f"{what}: the Jira user may not do this (403): {_reason(response)}")
+        if response.status_code == 400:
+            raise Rejected(f"{what}: Jira refused it (400): {_reason(response)}")
+        if response.is_error:
+            raise error_for_response(response, what)
+        return response
+
+
+def _since(position: int) -> int:
+    return max(0, position - int(OVERLAP.total_seconds() * 1000))
+
+
+def _next_since(feed: dict[str, Any]) -> int:
+    """The `since` of the feed's next page: from its `nextPage` link, else just after this page."""
+    link = feed.get("nextPage")
+    if link:
+        found = parse_qs(urlparse(str(link)).query).get("since")
+        if found:
+            return int(found[0])
+    return int(feed.get("until", 0))
+
+
+def _marker(item: dict[str, Any]) -> str | None:
+    for prop in item.get("properties") or []:
+        if prop.get("key") == MARKER_PROPERTY and isinstance(prop.get("value"), dict):
+            entry = prop["value"].get("entry")
+            return str(entry) if entry else None
+    return None
+
+
+def _reason(response: httpx.Response) -> str:
+    """Jira's error body: `errorMessages` (a list) and `errors` (field -> message), as one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip() or response.reason_phrase
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    parts = [str(message) for message in body.get("errorMessages") or []]
+    parts += [f"{name}: {message}" for name, message in (body.get("errors") or {}).items()]
+    return "; ".join(parts) or str(body)[:300]
+
+
+def _ticket(issue: dict[str, Any]) -> TicketData:
+    fields = issue.get("fields") or {}
+    updated = fields.get("updated")
+    return TicketData(
+        key=str(issue["key"]),
+        summary=str(fields.get("summary") or ""),
+        status=(fields.get("status") or {}).get("name"),
+        assignee=(fields.get("assignee") or {}).get("displayName"),
+        updated_at=parse_jira_datetime(updated).astimezone(UTC) if updated else None,
+        raw={"id": issue.get("id"), "key": issue.get("key"), "fields": fields},
+    )
