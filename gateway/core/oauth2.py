@@ -110,7 +110,8 @@ async def _token_request(http: httpx.AsyncClient, client: OAuth2Client, grant_ty
             response = await http.post(client.token_url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         raise Transient(f"the token endpoint did not answer: {type(exc).__name__}") from None
-    if response.status_code in (400, 401):
+    # Atlassian answers a refused refresh token with 403 invalid_grant, most others with 400 or 401.
+    if response.status_code in (400, 401, 403):
         error = _json(response).get("error", "")
         if grant_type == "refresh_token" and error in ("invalid_grant", "invalid_token", "unauthorized_client", ""):
             raise AuthRevoked("the tracker refused the refresh token; connect again")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -57,6 +58,8 @@ OVERLAP = timedelta(minutes=2)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
 PAGE_SIZE = 100  # worklogs per page of an issue's list
+TIME_SPENT = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
+UNIT_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
 
 
 class PullState(msgspec.Struct, kw_only=True):
@@ -230,7 +233,7 @@ class JiraConnector(OAuth2Connector):
                 )
             else:
                 after = PullState(
-                    phase="updated", since=_next_since(feed), updated=state.updated, deleted=state.deleted
+                    phase="updated", since=_next_since(feed, state.since), updated=state.updated, deleted=state.deleted
                 )
             return PullPage(worklogs=worklogs, next_page=msgspec.json.encode(after).decode())
         feed = await self._call(
@@ -240,7 +243,7 @@ class JiraConnector(OAuth2Connector):
         state.deleted = max([state.deleted, *(int(v["updatedTime"]) for v in values)])
         deleted = [str(v["worklogId"]) for v in values]
         if not feed.get("lastPage", True):
-            state.since = _next_since(feed)
+            state.since = _next_since(feed, state.since)
             return PullPage(worklogs=[], deleted_ids=deleted, next_page=msgspec.json.encode(state).decode())
         cursor_out = msgspec.json.encode({"updated": state.updated, "deleted": state.deleted}).decode()
         return PullPage(worklogs=[], deleted_ids=deleted, cursor=cursor_out)
@@ -369,7 +372,7 @@ class JiraConnector(OAuth2Connector):
             ticket=ticket,
             day=day,
             start=start,
-            minutes=round(int(item.get("timeSpentSeconds", 0)) / 60),
+            minutes=round(_seconds(item) / 60),
             description=adf_to_text(item.get("comment")),
             updated_at=parse_jira_datetime(str(item.get("updated") or item["started"])).astimezone(UTC),
             author_id=self._account_id(item.get("author") or {}) or None,
@@ -444,14 +447,27 @@ def _since(position: int) -> int:
     return max(0, position - int(OVERLAP.total_seconds() * 1000))
 
 
-def _next_since(feed: dict[str, Any]) -> int:
-    """The `since` of the feed's next page: from its `nextPage` link, else just after this page."""
+def _next_since(feed: dict[str, Any], since: int) -> int:
+    """The `since` of the feed's next page: from its `nextPage` link, else the page's `until`.
+
+    A full page of changes all in one millisecond would name the same `since` again and again; then the read
+    moves on by a millisecond rather than loop.
+    """
     link = feed.get("nextPage")
-    if link:
-        found = parse_qs(urlparse(str(link)).query).get("since")
-        if found:
-            return int(found[0])
-    return int(feed.get("until", 0))
+    found = parse_qs(urlparse(str(link)).query).get("since") if link else None
+    following = int(found[0]) if found else int(feed.get("until", since))
+    return following if following > since else since + 1
+
+
+def _seconds(item: dict[str, Any]) -> int:
+    """`timeSpentSeconds`, or for old servers that send only `timeSpent` ("1w 2d 3h 30m") the text read with
+    Jira's default working time (a week of 5 days, a day of 8 hours)."""
+    if item.get("timeSpentSeconds") is not None:
+        return int(item["timeSpentSeconds"])
+    total = 0
+    for amount, unit in TIME_SPENT.findall(str(item.get("timeSpent") or "")):
+        total += int(float(amount) * UNIT_SECONDS[unit])
+    return total
 
 
 def _marker(item: dict[str, Any]) -> str | None:
