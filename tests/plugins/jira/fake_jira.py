@@ -159,7 +159,7 @@ class FakeJira:
         self, user: JiraUser, key: str, started: datetime, minutes: int, comment: str, *, age: timedelta | None = None
     ) -> Worklog:
         """A worklog made in Jira itself; `age` back-dates its last change (the feeds hide the newest minute)."""
-        now = self._distinct(datetime.now(UTC) - (age or timedelta(minutes=5)))
+        now = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
         issue = self.issues[key]
         body: Any = _adf(comment) if self.version == 3 else comment
         worklog = Worklog(str(next(self.ids)), issue.id, user.id, started, minutes * 60, body, [], now, now)
@@ -175,7 +175,7 @@ class FakeJira:
     def delete_worklog(self, worklog_id: str, *, age: timedelta | None = None) -> None:
         worklog = self.worklogs.pop(worklog_id)
         self.issues_by_id()[worklog.issue_id].time_spent -= worklog.seconds
-        when = datetime.now(UTC) - (age or timedelta(minutes=5))
+        when = datetime.now(UTC) - (timedelta(minutes=5) if age is None else age)
         self.deleted.append((worklog_id, _ms(when)))
 
     def age_everything(self, by: timedelta = timedelta(minutes=5)) -> None:

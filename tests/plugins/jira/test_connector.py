@@ -1,0 +1,344 @@
+"""The Jira connector against the fake Jira: formats, time zones, the change feeds, limits, webhooks, linking."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import httpx
+import msgspec
+import pytest
+
+from gateway.core.connectors import (
+    AuthExpired,
+    AuthRevoked,
+    Credentials,
+    RateLimited,
+    Rejected,
+    WebhookEventKind,
+    WorklogDraft,
+)
+from gateway.plugins.jira.config import JiraConfig
+from gateway.plugins.jira.connector import JiraConnector, _seconds
+from gateway.testing.conformance import pull_everything
+from tests.plugins.jira.conftest import JiraSetup, jira_setup
+
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+@pytest.fixture
+def cloud(rsa_keys: tuple[str, str]) -> Iterator[JiraSetup]:
+    yield from jira_setup("cloud", "api_token", *rsa_keys, feed_page_size=3)
+
+
+@pytest.fixture
+def datacenter(rsa_keys: tuple[str, str]) -> Iterator[JiraSetup]:
+    yield from jira_setup("datacenter", "personal_token", *rsa_keys, feed_page_size=3)
+
+
+def draft(
+    marker: str, day: date, start: time, minutes: int = 60, text: str = "Work", ticket: str = "GW-1"
+) -> WorklogDraft:
+    return WorklogDraft(marker=marker, ticket=ticket, day=day, start=start, minutes=minutes, description=text)
+
+
+def sent_bodies(setup: JiraSetup, method: str, suffix: str = "/worklog") -> list[dict[str, object]]:
+    return [body for m, path, _query, body in setup.fake.requests if m == method and path.endswith(suffix)]
+
+
+async def test_started_carries_the_offset_without_colon_and_comments_are_adf_on_cloud(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector = cloud.connector(http)
+    created = await connector.create_worklog(
+        cloud.credentials(), draft("m-1", date(2026, 11, 24), time(9, 30), 90, "Fix login\n\nand the form")
+    )
+    [body] = sent_bodies(cloud, "POST")
+    assert body["started"] == "2026-11-24T09:30:00.000+0100"
+    assert body["timeSpentSeconds"] == 5400
+    assert body["properties"] == [{"key": "timetracker", "value": {"entry": "m-1"}}]
+    assert body["comment"]["type"] == "doc"  # type: ignore[index]
+    assert created.description == "Fix login\n\nand the form"
+    assert (created.day, created.start, created.minutes, created.marker) == (date(2026, 11, 24), time(9, 30), 90, "m-1")
+    assert cloud.fake.requests[-1][2]["adjustEstimate"] == "auto"
+
+
+async def test_data_center_sends_plain_comments_and_adjust_estimate_from_the_config(
+    datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector = datacenter.connector(http, adjust_estimate="leave")
+    created = await connector.create_worklog(datacenter.credentials(), draft("m-2", date(2026, 11, 24), time(8, 0)))
+    [body] = sent_bodies(datacenter, "POST")
+    assert body["comment"] == "Work"
+    assert datacenter.fake.requests[-1][2]["adjustEstimate"] == "leave"
+    assert created.author_id == datacenter.user.id
+
+
+async def test_jira_refuses_other_started_formats(cloud: JiraSetup) -> None:
+    url = f"{cloud.fake.base_url}/rest/api/3/issue/GW-1/worklog"
+    auth = (cloud.user.email, cloud.user.token)
+    async with httpx.AsyncClient() as client:
+        for started in ("2026-11-24T09:30:00.000Z", "2026-11-24T09:30:00.000+01:00", "2026-11-24T09:30:00+0100"):
+            response = await client.post(url, json={"started": started, "timeSpentSeconds": 60}, auth=auth)
+            assert response.status_code == 400, started
+    assert cloud.fake.worklogs == {}
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "start", "offset"),
+    [
+        ("Europe/Berlin", date(2026, 3, 29), time(0, 30), "+0100"),  # the night clocks go forward
+        ("Europe/Berlin", date(2026, 3, 29), time(23, 30), "+0200"),
+        ("Europe/Berlin", date(2026, 10, 25), time(0, 30), "+0200"),  # the night clocks go back
+        ("Europe/Berlin", date(2026, 10, 25), time(23, 45), "+0100"),
+        ("America/Los_Angeles", date(2026, 11, 1), time(23, 30), "-0800"),  # US clocks go back that night
+        ("Pacific/Auckland", date(2026, 4, 5), time(0, 15), "+1300"),
+    ],
+)
+async def test_the_day_never_shifts_across_a_time_change(
+    rsa_keys: tuple[str, str], http: httpx.AsyncClient, zone: str, day: date, start: time, offset: str
+) -> None:
+    for setup in jira_setup("cloud", "api_token", *rsa_keys):
+        setup.user.timezone = zone
+        connector = setup.connector(http)
+        credentials = setup.credentials()
+        assert (await connector.account(credentials)).timezone == zone
+        created = await connector.create_worklog(credentials, draft("dst", day, start))
+        assert sent_bodies(setup, "POST")[0]["started"] == f"{day.isoformat()}T{start:%H:%M}:00.000{offset}"
+        found = await connector.find_worklog_by_marker(credentials, "GW-1", "dst")
+        assert found is not None
+        assert (created.day, created.start) == (found.day, found.start) == (day, start)
+        setup.fake.age_everything()
+        pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, None)
+        assert [(w.day, w.start) for w in pulled] == [(day, start)]
+
+
+async def test_pull_keeps_the_users_own_worklogs_and_finds_their_keys(
+    datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    fake = datacenter.fake
+    bob = fake.add_user("bob")
+    fake.add_issue("GW-2", "Another")
+    berlin = ZoneInfo("Europe/Berlin")
+    mine = [fake.add_worklog(datacenter.user, key, datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "mine")
+            for key in ("GW-1", "GW-2", "GW-2")]  # fmt: skip
+    fake.add_worklog(bob, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 45, "bob's")
+    pulled, _deleted, cursor, pages = await pull_everything(datacenter.connector(http), datacenter.credentials(), None)
+    # Pages overlap by a change (Jira's `since` is inclusive): the same worklog may come twice, never a stranger.
+    assert {(w.id, w.ticket) for w in pulled} == {
+        (w.id, k) for w, k in zip(mine, ["GW-1", "GW-2", "GW-2"], strict=True)
+    }
+    assert pages >= 2  # four changes on pages of three, then the deletions
+    assert cursor is not None
+    searches = [query for method, path, query, _ in fake.requests if path == "/search"]
+    assert searches
+    assert searches[0]["jql"].startswith("id in (")
+
+
+async def test_the_newest_minute_is_read_on_the_next_pull_not_lost(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
+    berlin = ZoneInfo("Europe/Berlin")
+    fake.add_worklog(cloud.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "older")
+    _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
+    fresh = fake.add_worklog(
+        cloud.user, "GW-1", datetime(2026, 11, 21, 9, tzinfo=berlin), 15, "just now", age=timedelta(0)
+    )
+    pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, cursor)
+    assert fresh.id not in {w.id for w in pulled}  # Jira leaves out the newest minute
+    fake.age_everything(timedelta(seconds=90))
+    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
+    assert fresh.id in {w.id for w in pulled}  # the overlap reads it now
+
+
+async def test_search_pages_with_tokens_on_cloud_and_offsets_on_data_center(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    for setup, path in ((cloud, "/search/jql"), (datacenter, "/search")):
+        keys = [setup.fake.add_issue(f"SR-{n}").key for n in range(1, 8)]
+        connector = setup.connector(http)
+        found = [issue["key"] async for issue in connector.search_issues(
+            setup.credentials(), f"key in ({','.join(keys)})", page_size=3)]  # fmt: skip
+        assert found == keys
+        assert sum(1 for _m, p, _q, _b in setup.fake.requests if p == path) == 3
+    # The old Cloud search is gone.
+    response = await http.get(
+        f"{cloud.fake.base_url}/rest/api/3/search?jql=key+in+(GW-1)", auth=(cloud.user.email, cloud.user.token)
+    )
+    assert response.status_code == 410
+
+
+async def test_a_worklog_moves_when_the_entry_changes_its_ticket(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    connector, credentials = cloud.connector(http), cloud.credentials()
+    cloud.fake.add_issue("GW-2")
+    created = await connector.create_worklog(credentials, draft("move", date(2026, 11, 24), time(9, 0)))
+    moved = await connector.update_worklog(
+        credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0), 45, ticket="GW-2")
+    )
+    assert moved.ticket == "GW-2"
+    assert moved.id != created.id
+    assert [(w.issue_id, w.seconds) for w in cloud.fake.worklogs.values()] == [(cloud.fake.issues["GW-2"].id, 2700)]
+    assert cloud.fake.issues["GW-1"].time_spent == 0
+
+
+async def test_rate_limits_become_retry_after(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    connector, credentials = cloud.connector(http), cloud.credentials()
+    cloud.fake.fail_next(429, {"Retry-After": "12", "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
+                               "RateLimit-Reason": "jira-quota-tenant-based"})  # fmt: skip
+    with pytest.raises(RateLimited) as first:
+        await connector.account(credentials)
+    assert first.value.retry_after == 12
+    cloud.fake.fail_next(503, {"Retry-After": "30"})
+    with pytest.raises(RateLimited) as second:
+        await connector.account(credentials)
+    assert second.value.retry_after == 30
+    cloud.fake.issue_write_limit = 2
+    day = date(2026, 11, 24)
+    await connector.create_worklog(credentials, draft("w1", day, time(8, 0)))
+    await connector.create_worklog(credentials, draft("w2", day, time(9, 0)))
+    with pytest.raises(RateLimited) as third:
+        await connector.create_worklog(credentials, draft("w3", day, time(10, 0)))
+    assert third.value.retry_after == 2
+
+
+async def test_jira_error_messages_reach_the_user(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    with pytest.raises(Rejected) as refused:
+        await cloud.connector(http).create_worklog(
+            cloud.credentials(), draft("zero", date(2026, 11, 24), time(9, 0), 0)
+        )
+    assert "timeLogged: You must indicate the time spent working." in str(refused.value)
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def test_captured_webhooks_parse_and_verify(cloud: JiraSetup) -> None:
+    connector = JiraConnector(cloud.connector(httpx.AsyncClient()).context)
+    signed = cloud.fake.webhook  # signs any body the way Jira does
+    for name, kind, key in (
+        ("issue_updated__status.json", WebhookEventKind.TICKET_CHANGED, "TEST-1"),
+        ("issue_deleted.json", WebhookEventKind.TICKET_DELETED, "BUG-15"),
+    ):
+        payload = json.loads(fixture_bytes(name))
+        headers, body = signed(payload.pop("webhookEvent"), payload)
+        lower = {k.lower(): v for k, v in headers.items()}
+        assert connector.verify_webhook(lower, body)
+        delivery = connector.parse_webhook(lower, body)
+        assert delivery.delivery_id == headers["X-Atlassian-Webhook-Identifier"]
+        [event] = delivery.events
+        assert event.kind is kind
+        assert (event.ticket.key if event.ticket else event.ticket_key) == key
+    changed = connector.parse_webhook({}, fixture_bytes("issue_updated__status.json"))
+    assert changed.events[0].ticket is not None
+    assert changed.events[0].ticket.status == "In Progress"
+    for name in ("worklog_created.json", "worklog_updated.json", "worklog_deleted.json"):
+        delivery = connector.parse_webhook({"x-atlassian-webhook-identifier": "d-1"}, fixture_bytes(name))
+        [event] = delivery.events
+        assert (event.kind, event.account_id) == (
+            WebhookEventKind.WORKLOG_CHANGED,
+            "99:27935d01-92a7-4687-8272-a9b8d3b2ae2e",
+        )
+    # The raw captured body with a signature made with another secret, or none, is refused.
+    raw = fixture_bytes("worklog_created.json")
+    headers, _ = cloud.fake.webhook("worklog_created", {}, secret="not-the-secret")
+    assert not connector.verify_webhook({"x-hub-signature": headers["X-Hub-Signature"]}, raw)
+    assert not connector.verify_webhook({}, raw)
+    with pytest.raises(Rejected):
+        connector.parse_webhook({}, b"not json")
+
+
+def test_old_servers_time_spent_text_is_read_with_jiras_default_working_time() -> None:
+    page = json.loads(fixture_bytes("worklog.json"))
+    assert _seconds(page["worklogs"][0]) == 18 * 5 * 8 * 3600 + 2 * 8 * 3600  # "18w 2d"
+    assert _seconds({"timeSpentSeconds": 5400, "timeSpent": "1h 30m"}) == 5400
+    assert _seconds(json.loads(fixture_bytes("worklog.post.json"))) == 2 * 8 * 3600
+
+
+def test_config_names_what_is_wrong() -> None:
+    for settings, message in (
+        ({"flavour": "datacenter", "auth": "oauth2"}, "personal_token or oauth1"),
+        ({"flavour": "cloud", "auth": "oauth2"}, "client_id"),
+        ({"flavour": "datacenter", "auth": "oauth1"}, "consumer_key"),
+        ({"flavour": "cloud", "auth": "api_token", "initial_pull_days": 0}, "initial_pull_days"),
+    ):
+        with pytest.raises(msgspec.ValidationError, match=message):
+            msgspec.convert(settings, JiraConfig)
+    assert msgspec.convert({"flavour": "datacenter"}, JiraConfig).mode == "personal_token"
+
+
+async def test_cloud_oauth_links_finds_the_cloud_id_and_rotates_refresh_tokens(
+    rsa_keys: tuple[str, str], http: httpx.AsyncClient
+) -> None:
+    for setup in jira_setup("cloud", "oauth2", *rsa_keys):
+        fake, connector = setup.fake, setup.connector(http)
+        fake.consenting_user = setup.user.id
+        start = await connector.authorization_url("state-1")
+        query = parse_qs(urlsplit(start.url).query)
+        assert query["audience"] == ["api.atlassian.com"]
+        assert query["prompt"] == ["consent"]
+        assert set(query["scope"][0].split()) == {
+            "read:jira-work",
+            "write:jira-work",
+            "read:jira-user",
+            "offline_access",
+        }
+        async with httpx.AsyncClient() as browser:
+            redirect = await browser.get(start.url)
+        code = parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
+
+        credentials = await connector.exchange_code(code, start.code_verifier)
+        assert credentials.site_id == fake.cloud_id
+        assert fake.token_requests[-1]["grant_type"] == "authorization_code"  # sent as JSON, or the fake says 415
+        account = await connector.account(credentials)
+        assert account.id == setup.user.id
+        credentials.account_id = account.id
+
+        refreshed = await connector.refresh(credentials)
+        assert refreshed.secret != credentials.secret
+        assert (refreshed.site_id, refreshed.account_id) == (fake.cloud_id, setup.user.id)
+        assert (await connector.account(refreshed)).id == setup.user.id
+        # Reusing the rotated-away refresh token fails, and Atlassian revokes the grant with it.
+        with pytest.raises(AuthRevoked):
+            await connector.refresh(credentials)
+        with pytest.raises(AuthRevoked):
+            await connector.refresh(refreshed)
+
+
+async def test_data_center_oauth1_links_with_the_private_key(
+    rsa_keys: tuple[str, str], http: httpx.AsyncClient
+) -> None:
+    for setup in jira_setup("datacenter", "oauth1", *rsa_keys):
+        setup.fake.consenting_user = setup.user.id
+        connector = setup.connector(http)
+        start = await connector.authorization_url("state-9")
+        assert start.url.startswith(f"{setup.fake.base_url}/plugins/servlet/oauth/authorize?oauth_token=")
+        async with httpx.AsyncClient() as browser:
+            redirect = await browser.get(start.url)
+        callback = parse_qs(urlsplit(redirect.headers["location"]).query)
+        assert callback["state"] == ["state-9"]
+        credentials = await connector.exchange_code(callback["oauth_verifier"][0], start.code_verifier)
+        assert (await connector.account(credentials)).id == setup.user.id
+        with pytest.raises(AuthRevoked):
+            await connector.refresh(credentials)
+        # Another key pair (an application link set up with a different public key) is refused.
+        other = JiraConnector(
+            type(connector.context)(**{**connector.context.__dict__, "secrets": {"private_key": rsa_other_key()}})
+        )
+        with pytest.raises(AuthExpired, match="401"):
+            await other.account(credentials)
+
+
+def rsa_other_key() -> str:
+    from tests.plugins.jira.fake_jira import rsa_key_pair
+
+    return rsa_key_pair()[0]
+
+
+def test_api_tokens_need_the_login(cloud: JiraSetup) -> None:
+    connector = cloud.connector(httpx.AsyncClient())
+    with pytest.raises(AuthRevoked, match="e-mail"):
+        connector._auth_headers("GET", "http://x", b"", Credentials(access_token="t"))
