@@ -13,6 +13,7 @@ import pytest
 from gateway.core.connectors import ConnectorContext, Credentials
 from gateway.plugins.jira.config import JiraConfig
 from gateway.plugins.jira.connector import JiraConnector
+from tests.api.conftest import api_database_url, make_client, world  # noqa: F401  # the gateway side
 from tests.plugins.jira.fake_jira import FakeJira, JiraUser, rsa_key_pair
 
 MODES = [("cloud", "api_token"), ("cloud", "oauth2"), ("datacenter", "personal_token"), ("datacenter", "oauth1")]

@@ -167,6 +167,13 @@ class FakeJira:
         issue.time_spent += worklog.seconds
         return worklog
 
+    def edit_worklog(self, worklog_id: str, minutes: int, *, age: timedelta | None = None) -> None:
+        """Change a worklog's time in Jira itself, `age` ago (5 minutes: past the feeds' hidden minute)."""
+        worklog = self.worklogs[worklog_id]
+        self.issues_by_id()[worklog.issue_id].time_spent += minutes * 60 - worklog.seconds
+        worklog.seconds = minutes * 60
+        worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
+
     def _distinct(self, moment: datetime) -> datetime:
         # Changes made in one burst get distinct milliseconds, as real ones practically do.
         self.stamp = max(getattr(self, "stamp", 0) + 1, _ms(moment))
