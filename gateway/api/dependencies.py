@@ -22,6 +22,7 @@ from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from gateway.core.models import User
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.settings import Settings
+from gateway.core.ticket_check import TicketChecker
 from gateway.core.vault import KeyRing
 
 # Handlers name what they need by these aliases; the parameter name picks the dependency (Litestar's named DI).
@@ -32,6 +33,7 @@ AppSettings = NamedDependency[Settings]  # as `settings`
 SecretKeys = NamedDependency[KeyRing]  # as `key_ring`
 Plugins = NamedDependency[ConnectorRegistry]  # as `registry`
 Connectors = NamedDependency[ConnectorRuntime]  # as `runtime`
+Tickets = NamedDependency[TicketChecker | None]  # as `tickets`
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -70,6 +72,14 @@ def provide_runtime(request: Request[object, object, State], state: State) -> Co
         http=state.http,
         public_url=settings.public_url or str(request.base_url),
     )
+
+
+def provide_tickets(request: Request[object, object, State], state: State) -> TicketChecker | None:
+    """The ticket checker for entry writes; none without secret keys (no link can be read then)."""
+    settings: Settings = state.settings
+    if settings.key_ring is None:
+        return None
+    return TicketChecker(provide_runtime(request, state))
 
 
 async def provide_caller(request: Request[object, object, State], db_session: DbSession) -> Caller:
@@ -113,6 +123,7 @@ DEPENDENCIES = {
     "key_ring": Provide(provide_key_ring, sync_to_thread=False),
     "registry": Provide(provide_registry, sync_to_thread=False),
     "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "tickets": Provide(provide_tickets, sync_to_thread=False),
     "caller": Provide(provide_caller),
     "page": Provide(provide_page, sync_to_thread=False),
 }

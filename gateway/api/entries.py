@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, Tickets
 from gateway.api.pages import PageOut, page_out
 from gateway.core import entries
 from gateway.core.bulk_entries import BulkEntryCreate, create_bulk_entries
@@ -140,9 +140,9 @@ class EntryController(Controller):
 
     @post("", summary="Book time", status_code=201)
     async def create_entry(
-        self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[EntryCreate]
+        self, caller: CurrentCaller, db_session: DbSession, tickets: Tickets, data: JSONBody[EntryCreate]
     ) -> Response[EntryOut]:
-        return with_etag(await entries.create_entry(db_session, caller, data), status_code=201)
+        return with_etag(await entries.create_entry(db_session, caller, data, tickets=tickets), status_code=201)
 
     @post("/bulk", summary="Book a preset on every working day of a range (at most 100 days); all or nothing")
     async def create_bulk(
@@ -160,10 +160,13 @@ class EntryController(Controller):
         caller: CurrentCaller,
         db_session: DbSession,
         entry_id: EntryId,
+        tickets: Tickets,
         data: JSONBody[EntryUpdate],
         if_match: IfMatch = None,
     ) -> Response[EntryOut]:
-        entry = await entries.update_entry(db_session, caller, entry_id, data, if_match=parse_if_match(if_match))
+        entry = await entries.update_entry(
+            db_session, caller, entry_id, data, if_match=parse_if_match(if_match), tickets=tickets
+        )
         return with_etag(entry)
 
     @delete("/{entry_id:int}", summary="Delete an entry (soft; a synced worklog is removed in the tracker)")

@@ -32,6 +32,7 @@ from gateway.core.master_data.types import Id
 from gateway.core.models import Entry, User
 from gateway.core.revisions import audited_values, record_revision
 from gateway.core.sync_requests import request_sync_for_entry
+from gateway.core.ticket_check import TicketChecker
 from gateway.core.tickets import normalise_ticket
 from gateway.core.visibility import visible_entries
 
@@ -126,12 +127,22 @@ async def get_entry(session: AsyncSession, caller: Caller, entry_id: int) -> Ent
     return await get_one(session, _visible(caller).where(Entry.id == entry_id), "entry", entry_id)
 
 
-async def create_entry(session: AsyncSession, caller: Caller, data: EntryCreate, *, source: str = API_SOURCE) -> Entry:
+async def create_entry(
+    session: AsyncSession,
+    caller: Caller,
+    data: EntryCreate,
+    *,
+    source: str = API_SOURCE,
+    tickets: TicketChecker | None = None,
+) -> Entry:
+    """Book time; with `tickets`, a ticket on a ticket system's project must exist there (see `ticket_check`)."""
     owner = await _lock_owner(session, caller, data.user_id or caller.user_id)
     values = msgspec.structs.asdict(data)
     values.pop("user_id")
     values["start"], values["end"] = parse_wall_time(data.start), parse_wall_time(data.end)
     checked = await check_entry(session, owner, values, project_changed=True)
+    if tickets is not None:
+        await tickets.check(session, owner.id, checked.values["project_id"], checked.values["ticket"])
     entry = Entry(
         user_id=owner.id,
         **checked.values,
@@ -157,6 +168,7 @@ async def update_entry(
     *,
     if_match: int | None = None,
     source: str = API_SOURCE,
+    tickets: TicketChecker | None = None,
 ) -> Entry:
     entry = await _writable_entry(session, caller, entry_id)
     owner = await _lock_owner(session, caller, entry.user_id)
@@ -176,6 +188,9 @@ async def update_entry(
     after = {name: checked.values[name] for name in before}
     if after == before:
         return entry
+    moved = (after["ticket"], after["project_id"]) != (before["ticket"], before["project_id"])
+    if tickets is not None and moved:
+        await tickets.check(session, owner.id, after["project_id"], after["ticket"])
 
     old_day = entry.day
     for name, value in after.items():

@@ -160,3 +160,34 @@ async def book_directly(world: World) -> None:
         )
         await session.commit()
     await engine.dispose()
+
+
+async def test_a_ticket_the_tracker_does_not_know_is_refused_when_booking(
+    client: Client, world: World, tasklog: FakeTasklog, linked: int
+) -> None:
+    body = {
+        "day": "2026-11-24", "start": "11:00", "end": "12:00", "ticket": "TL-404",
+        "project_id": world.id("projects", "Alpha Web"), "activity_id": world.id("activities", "Development"),
+    }  # fmt: skip
+    refused = await client.post("/api/entries", json=body, headers=world.headers("dev_a"))
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "Tasklog has no ticket TL-404"
+    assert refused.json()["errors"] == [{"key": "ticket", "message": "Tasklog has no ticket TL-404"}]
+
+    # A known ticket is looked up once and cached; later bookings on it ask the tracker nothing.
+    first = await book(client, world, ticket="TL-2")
+    with tasklog.lock:
+        del tasklog.issues["TL-2"]  # were it asked again, the tracker would now say 404
+    await book(client, world, ticket="TL-2", start="13:00", end="14:00")
+
+    # Moving an entry to an unknown ticket is refused too; the entry stays as it was.
+    moved = await client.patch(
+        f"/api/entries/{first['id']}", json={"ticket": "TL-405", "version": first["version"]},
+        headers=world.headers("dev_a"),
+    )  # fmt: skip
+    assert moved.status_code == 422
+    assert (await client.get(f"/api/entries/{first['id']}", headers=world.headers("dev_a"))).json()["ticket"] == "TL-2"
+
+    # When the tracker cannot answer, booking goes on: the sync reports any problem later.
+    tasklog.fail_next(503)
+    await book(client, world, ticket="TL-1", start="15:00", end="16:00")
