@@ -6,16 +6,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
+from gateway.api.parameters import RowId
 from gateway.core.master_data import accounts, activities
 from gateway.core.master_data.accounts import AccountWrite
 from gateway.core.master_data.activities import ActivityCreate, ActivityUpdate
 from gateway.core.models import Account, Activity
-
-RowId = Annotated[int, PathParameter(ge=1)]
 
 
 class ActivityOut(msgspec.Struct, kw_only=True):
@@ -58,19 +58,19 @@ class ActivityController(Controller):
     async def get_activity(self, caller: CurrentCaller, db_session: DbSession, activity_id: RowId) -> ActivityOut:
         return activity_out(await activities.get_activity(db_session, activity_id))
 
-    @post("", summary="Create an activity (ADMIN or PL)")
+    @post("", summary="Create an activity (ADMIN or PL)", responses=problems(403, 409, 422))
     async def create_activity(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[ActivityCreate]
     ) -> ActivityOut:
         return activity_out(await activities.create_activity(db_session, caller, data))
 
-    @patch("/{activity_id:int}", summary="Change an activity (ADMIN or PL)")
+    @patch("/{activity_id:int}", summary="Change an activity (ADMIN or PL)", responses=problems(403, 409, 422))
     async def update_activity(
         self, caller: CurrentCaller, db_session: DbSession, activity_id: RowId, data: JSONBody[ActivityUpdate]
     ) -> ActivityOut:
         return activity_out(await activities.update_activity(db_session, caller, activity_id, data))
 
-    @delete("/{activity_id:int}", summary="Delete an activity (soft; ADMIN or PL)")
+    @delete("/{activity_id:int}", summary="Delete an activity (soft; ADMIN or PL)", responses=problems(403))
     async def delete_activity(self, caller: CurrentCaller, db_session: DbSession, activity_id: RowId) -> None:
         await activities.delete_activity(db_session, caller, activity_id)
 
@@ -87,18 +87,18 @@ class AccountController(Controller):
     async def get_account(self, caller: CurrentCaller, db_session: DbSession, account_id: RowId) -> AccountOut:
         return account_out(await accounts.get_account(db_session, account_id))
 
-    @post("", summary="Create a billing account (ADMIN)")
+    @post("", summary="Create a billing account (ADMIN)", responses=problems(403, 409, 422))
     async def create_account(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[AccountWrite]
     ) -> AccountOut:
         return account_out(await accounts.create_account(db_session, caller, data))
 
-    @patch("/{account_id:int}", summary="Rename a billing account (ADMIN)")
+    @patch("/{account_id:int}", summary="Rename a billing account (ADMIN)", responses=problems(403, 409, 422))
     async def rename_account(
         self, caller: CurrentCaller, db_session: DbSession, account_id: RowId, data: JSONBody[AccountWrite]
     ) -> AccountOut:
         return account_out(await accounts.rename_account(db_session, caller, account_id, data))
 
-    @delete("/{account_id:int}", summary="Delete a billing account (soft; ADMIN)")
+    @delete("/{account_id:int}", summary="Delete a billing account (soft; ADMIN)", responses=problems(403))
     async def delete_account(self, caller: CurrentCaller, db_session: DbSession, account_id: RowId) -> None:
         await accounts.delete_account(db_session, caller, account_id)

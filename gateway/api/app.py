@@ -9,14 +9,18 @@ import httpx
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import __version__
+from gateway.api.allow import complete_allow_on_options
+from gateway.api.api_docs import API_DOCS_ASSETS, api_docs_router
 from gateway.api.controllers import API_CONTROLLERS
 from gateway.api.cookies import set_pending_cookies
 from gateway.api.dependencies import DEPENDENCIES
 from gateway.api.health import HealthController
+from gateway.api.openapi import ClosedStructSchemaPlugin, document_problems
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
 from gateway.core.db import create_engine, create_session_factory
@@ -74,7 +78,7 @@ def create_app(
         exclude=["/metrics"],
     )
     app = Litestar(
-        route_handlers=[HealthController, MetricsController, *API_CONTROLLERS],
+        route_handlers=[HealthController, MetricsController, api_docs_router(), *API_CONTROLLERS],
         dependencies=DEPENDENCIES,
         before_send=[set_pending_cookies],
         state=State(
@@ -91,10 +95,27 @@ def create_app(
         lifespan=[resources],
         middleware=[metrics.middleware],
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(title="TimeTracker Gateway", version=__version__, path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="TimeTracker Gateway",
+            version=__version__,
+            path="/schema",
+            render_plugins=[
+                # Served from this process (the swagger-ui-py distribution's files), so it works offline.
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url=f"{API_DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{API_DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{API_DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' type='image/png' href='{API_DOCS_ASSETS}/favicon-32x32.png'>",
+                ),
+                JsonRenderPlugin(path="/openapi.json"),
+            ],
+        ),
+        plugins=[ClosedStructSchemaPlugin()],
         logging_config=None,
     )
+    document_problems(app)
     # Route middleware never sees unmatched paths; wrapping the app's handler gives 404s and 405s a request id
     # and a log line too.
-    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    app.asgi_handler = request_context_middleware(complete_allow_on_options(app, app.asgi_handler))
     return app

@@ -7,10 +7,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import JSONBody, PathParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody
 
 from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, login_cookies, logout_cookies
 from gateway.api.dependencies import AppSettings, CurrentCaller, DbSession
+from gateway.api.openapi import problems
+from gateway.api.parameters import RowId
 from gateway.core.auth import api_tokens
 from gateway.core.auth.api_tokens import ApiTokenCreate
 from gateway.core.auth.login import log_in
@@ -63,7 +66,12 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/login", summary="Log in with a username and password; sets the session cookie", status_code=200)
+    @post(
+        "/login",
+        summary="Log in with a username and password; sets the session cookie",
+        status_code=200,
+        responses=problems(401, 429, 503),
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -77,7 +85,12 @@ class AuthController(Controller):
         issued = await start_session(db_session, user, remember=data.remember, now=now)
         return Response(me_out(user), cookies=login_cookies(request, issued))
 
-    @post("/logout", summary="End the browser session and forget the remember-me token", status_code=204)
+    @post(
+        "/logout",
+        summary="End the browser session and forget the remember-me token",
+        status_code=204,
+        responses={204: ResponseSpec(None, description="Logged out (also when no session was open)")},
+    )
     async def logout(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[None]:
         await end_session(db_session, request.cookies.get(SESSION_COOKIE), request.cookies.get(REMEMBER_COOKIE))
         return Response(None, status_code=204, cookies=logout_cookies(request))
@@ -95,7 +108,7 @@ class MeController(Controller):
     async def list_tokens(self, caller: CurrentCaller, db_session: DbSession) -> list[ApiTokenOut]:
         return [token_out(row) for row in await api_tokens.list_api_tokens(db_session, caller)]
 
-    @post("/tokens", summary="Create a personal API token; the response shows it once")
+    @post("/tokens", summary="Create a personal API token; the response shows it once", responses=problems(422))
     async def create_token(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[ApiTokenCreate]
     ) -> ApiTokenCreated:
@@ -103,7 +116,5 @@ class MeController(Controller):
         return ApiTokenCreated(**msgspec.structs.asdict(token_out(row)), token=token)
 
     @delete("/tokens/{token_id:int}", summary="Revoke a personal API token")
-    async def revoke_token(
-        self, caller: CurrentCaller, db_session: DbSession, token_id: Annotated[int, PathParameter(ge=1)]
-    ) -> None:
+    async def revoke_token(self, caller: CurrentCaller, db_session: DbSession, token_id: RowId) -> None:
         await api_tokens.revoke_api_token(db_session, caller, token_id, now=datetime.now(UTC))

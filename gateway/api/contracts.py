@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromQuery, JSONBody, PathParameter
+from litestar.params import JSONBody
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
+from gateway.api.parameters import IdFilter, RowId
 from gateway.core.master_data import contracts
 from gateway.core.master_data.contracts import ContractCreate, ContractUpdate
 from gateway.core.models import Contract
-
-ContractId = Annotated[int, PathParameter(ge=1)]
 
 
 class ContractOut(msgspec.Struct, kw_only=True):
@@ -41,28 +40,32 @@ class ContractController(Controller):
     path = "/api/contracts"
     tags = ["contracts"]
 
-    @get("", summary="Contracts the caller can see (own; a PL's team; all for an ADMIN)")
+    @get("", summary="Contracts the caller can see (own; a PL's team; all for an ADMIN)", responses=problems(403))
     async def list_contracts(
-        self, caller: CurrentCaller, db_session: DbSession, page: PageQuery, user_id: FromQuery[int | None] = None
+        self, caller: CurrentCaller, db_session: DbSession, page: PageQuery, user_id: IdFilter = None
     ) -> PageOut[ContractOut]:
         return page_out(await contracts.list_contracts(db_session, caller, user_id, page), contract_out)
 
     @get("/{contract_id:int}", summary="One contract")
-    async def get_contract(self, caller: CurrentCaller, db_session: DbSession, contract_id: ContractId) -> ContractOut:
+    async def get_contract(self, caller: CurrentCaller, db_session: DbSession, contract_id: RowId) -> ContractOut:
         return contract_out(await contracts.get_contract(db_session, caller, contract_id))
 
-    @post("", summary="Create a contract (ADMIN); contracts of one user must not overlap")
+    @post(
+        "",
+        summary="Create a contract (ADMIN); contracts of one user must not overlap",
+        responses=problems(403, 409, 422),
+    )
     async def create_contract(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[ContractCreate]
     ) -> ContractOut:
         return contract_out(await contracts.create_contract(db_session, caller, data))
 
-    @patch("/{contract_id:int}", summary="Change a contract (ADMIN)")
+    @patch("/{contract_id:int}", summary="Change a contract (ADMIN)", responses=problems(403, 409, 422))
     async def update_contract(
-        self, caller: CurrentCaller, db_session: DbSession, contract_id: ContractId, data: JSONBody[ContractUpdate]
+        self, caller: CurrentCaller, db_session: DbSession, contract_id: RowId, data: JSONBody[ContractUpdate]
     ) -> ContractOut:
         return contract_out(await contracts.update_contract(db_session, caller, contract_id, data))
 
-    @delete("/{contract_id:int}", summary="Delete a contract (ADMIN)")
-    async def delete_contract(self, caller: CurrentCaller, db_session: DbSession, contract_id: ContractId) -> None:
+    @delete("/{contract_id:int}", summary="Delete a contract (ADMIN)", responses=problems(403))
+    async def delete_contract(self, caller: CurrentCaller, db_session: DbSession, contract_id: RowId) -> None:
         await contracts.delete_contract(db_session, caller, contract_id)

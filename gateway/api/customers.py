@@ -6,15 +6,15 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
+from gateway.api.parameters import RowId
 from gateway.core.master_data import customers
 from gateway.core.master_data.customers import CustomerCreate, CustomerFilter, CustomerUpdate
 from gateway.core.models import Customer
-
-CustomerId = Annotated[int, PathParameter(ge=1)]
 
 
 class CustomerOut(msgspec.Struct, kw_only=True):
@@ -52,21 +52,23 @@ class CustomerController(Controller):
         return page_out(found, customer_out)
 
     @get("/{customer_id:int}", summary="One customer")
-    async def get_customer(self, caller: CurrentCaller, db_session: DbSession, customer_id: CustomerId) -> CustomerOut:
+    async def get_customer(self, caller: CurrentCaller, db_session: DbSession, customer_id: RowId) -> CustomerOut:
         return customer_out(await customers.get_customer(db_session, caller, customer_id))
 
-    @post("", summary="Create a customer (ADMIN; a PL for their own teams)")
+    @post("", summary="Create a customer (ADMIN; a PL for their own teams)", responses=problems(403, 409, 422))
     async def create_customer(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[CustomerCreate]
     ) -> CustomerOut:
         return customer_out(await customers.create_customer(db_session, caller, data))
 
-    @patch("/{customer_id:int}", summary="Change a customer")
+    @patch("/{customer_id:int}", summary="Change a customer", responses=problems(403, 409, 422))
     async def update_customer(
-        self, caller: CurrentCaller, db_session: DbSession, customer_id: CustomerId, data: JSONBody[CustomerUpdate]
+        self, caller: CurrentCaller, db_session: DbSession, customer_id: RowId, data: JSONBody[CustomerUpdate]
     ) -> CustomerOut:
         return customer_out(await customers.update_customer(db_session, caller, customer_id, data))
 
-    @delete("/{customer_id:int}", summary="Delete a customer (soft: its entries stay readable)")
-    async def delete_customer(self, caller: CurrentCaller, db_session: DbSession, customer_id: CustomerId) -> None:
+    @delete(
+        "/{customer_id:int}", summary="Delete a customer (soft: its entries stay readable)", responses=problems(403)
+    )
+    async def delete_customer(self, caller: CurrentCaller, db_session: DbSession, customer_id: RowId) -> None:
         await customers.delete_customer(db_session, caller, customer_id)

@@ -9,19 +9,21 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, Tickets
+from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
+from gateway.api.parameters import IdFilter, RowId
 from gateway.core import entries
 from gateway.core.bulk_entries import BulkEntryCreate, create_bulk_entries
 from gateway.core.entries import EntryCreate, EntryFilter, EntryUpdate
 from gateway.core.enums import SyncState
 from gateway.core.errors import InvalidInput
+from gateway.core.master_data.types import MAX_INT
 from gateway.core.models import Entry, EntryRevision
 from gateway.core.revisions import list_revisions
 
-EntryId = Annotated[int, PathParameter(ge=1)]
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
@@ -117,11 +119,13 @@ class EntryController(Controller):
         page: PageQuery,
         first_day: FromQuery[date | None] = None,
         last_day: FromQuery[date | None] = None,
-        user_id: Annotated[int | None, QueryParameter(description="Another user's entries (within view)")] = None,
+        user_id: Annotated[
+            int | None, QueryParameter(ge=1, le=MAX_INT, description="Another user's entries (within view)")
+        ] = None,
         all_users: Annotated[bool, QueryParameter(description="Every entry the caller can see")] = False,
-        customer_id: FromQuery[int | None] = None,
-        project_id: FromQuery[int | None] = None,
-        activity_id: FromQuery[int | None] = None,
+        customer_id: IdFilter = None,
+        project_id: IdFilter = None,
+        activity_id: IdFilter = None,
         ticket: FromQuery[str | None] = None,
         sync_state: FromQuery[SyncState | None] = None,
     ) -> PageOut[EntryOut]:
@@ -138,28 +142,36 @@ class EntryController(Controller):
         )
         return page_out(await entries.list_entries(db_session, caller, filters, page), entry_out)
 
-    @post("", summary="Book time", status_code=201)
+    @post("", summary="Book time", status_code=201, responses=problems(403, 422))
     async def create_entry(
         self, caller: CurrentCaller, db_session: DbSession, tickets: Tickets, data: JSONBody[EntryCreate]
     ) -> Response[EntryOut]:
         return with_etag(await entries.create_entry(db_session, caller, data, tickets=tickets), status_code=201)
 
-    @post("/bulk", summary="Book a preset on every working day of a range (at most 100 days); all or nothing")
+    @post(
+        "/bulk",
+        summary="Book a preset on every working day of a range (at most 100 days); all or nothing",
+        responses=problems(403, 422),
+    )
     async def create_bulk(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[BulkEntryCreate]
     ) -> list[EntryOut]:
         return [entry_out(entry) for entry in await create_bulk_entries(db_session, caller, data)]
 
     @get("/{entry_id:int}", summary="One entry; its ETag is the version to send when changing it")
-    async def get_entry(self, caller: CurrentCaller, db_session: DbSession, entry_id: EntryId) -> Response[EntryOut]:
+    async def get_entry(self, caller: CurrentCaller, db_session: DbSession, entry_id: RowId) -> Response[EntryOut]:
         return with_etag(await entries.get_entry(db_session, caller, entry_id))
 
-    @patch("/{entry_id:int}", summary="Change an entry; needs its version (If-Match or `version`), 409 when stale")
+    @patch(
+        "/{entry_id:int}",
+        summary="Change an entry; needs its version (If-Match or `version`), 409 when stale",
+        responses=problems(403, 409, 422, 428),
+    )
     async def update_entry(
         self,
         caller: CurrentCaller,
         db_session: DbSession,
-        entry_id: EntryId,
+        entry_id: RowId,
         tickets: Tickets,
         data: JSONBody[EntryUpdate],
         if_match: IfMatch = None,
@@ -169,15 +181,19 @@ class EntryController(Controller):
         )
         return with_etag(entry)
 
-    @delete("/{entry_id:int}", summary="Delete an entry (soft; a synced worklog is removed in the tracker)")
+    @delete(
+        "/{entry_id:int}",
+        summary="Delete an entry (soft; a synced worklog is removed in the tracker)",
+        responses=problems(403, 409),
+    )
     async def delete_entry(
-        self, caller: CurrentCaller, db_session: DbSession, entry_id: EntryId, if_match: IfMatch = None
+        self, caller: CurrentCaller, db_session: DbSession, entry_id: RowId, if_match: IfMatch = None
     ) -> None:
         await entries.delete_entry(db_session, caller, entry_id, if_match=parse_if_match(if_match))
 
     @get("/{entry_id:int}/revisions", summary="Who changed the entry, when, and what")
     async def list_entry_revisions(
-        self, caller: CurrentCaller, db_session: DbSession, entry_id: EntryId
+        self, caller: CurrentCaller, db_session: DbSession, entry_id: RowId
     ) -> list[RevisionOut]:
         entry = await entries.get_entry(db_session, caller, entry_id)
         return [revision_out(revision) for revision in await list_revisions(db_session, entry.id)]

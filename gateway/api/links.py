@@ -9,17 +9,16 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
 from gateway.api.cookies import SESSION_COOKIE
 from gateway.api.dependencies import Connectors, CurrentCaller, DbSession, Plugins
+from gateway.api.openapi import problems
+from gateway.api.parameters import RowId
 from gateway.core import links
 from gateway.core.errors import GatewayError
 from gateway.core.links import ConnectRequest, LinkStatus
-
-SystemId = Annotated[int, PathParameter(ge=1)]
-UserId = Annotated[int, PathParameter(ge=1)]
 
 
 class LinkEnable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -75,13 +74,17 @@ class UserLinkController(Controller):
     path = "/api/users/{user_id:int}/ticket-systems"
     tags = ["links"]
 
-    @put("/{system_id:int}", summary="Enable or disable a user's link to a ticket system (ADMIN)")
+    @put(
+        "/{system_id:int}",
+        summary="Enable or disable a user's link to a ticket system (ADMIN)",
+        responses=problems(403, 422),
+    )
     async def set_enabled(
         self,
         caller: CurrentCaller,
         db_session: DbSession,
-        user_id: UserId,
-        system_id: SystemId,
+        user_id: RowId,
+        system_id: RowId,
         data: JSONBody[LinkEnable],
     ) -> LinkOut:
         link = await links.set_link_enabled(db_session, caller, user_id, system_id, data.enabled)
@@ -97,14 +100,18 @@ class MyLinkController(Controller):
         found = await links.list_my_links(db_session, caller, registry, now=datetime.now(UTC))
         return [my_link_out(status) for status in found]
 
-    @post("/{system_id:int}/connect", summary="Connect: an OAuth authorisation URL, or check and store an API key")
+    @post(
+        "/{system_id:int}/connect",
+        summary="Connect: an OAuth authorisation URL, or check and store an API key",
+        responses=problems(409, 422, 502, 503),
+    )
     async def connect(
         self,
         request: Request[Any, Any, Any],
         caller: CurrentCaller,
         db_session: DbSession,
         runtime: Connectors,
-        system_id: SystemId,
+        system_id: RowId,
         data: JSONBody[ConnectRequest | None] = None,
     ) -> ConnectOut:
         result = await links.start_connect(
@@ -120,9 +127,13 @@ class MyLinkController(Controller):
             return ConnectOut(state="authorising", authorization_url=result.authorization_url)
         return ConnectOut(state="connected")
 
-    @delete("/{system_id:int}", summary="Disconnect: revoke the grant where the tracker can, and forget the tokens")
+    @delete(
+        "/{system_id:int}",
+        summary="Disconnect: revoke the grant where the tracker can, and forget the tokens",
+        responses=problems(503),
+    )
     async def disconnect(
-        self, caller: CurrentCaller, db_session: DbSession, runtime: Connectors, system_id: SystemId
+        self, caller: CurrentCaller, db_session: DbSession, runtime: Connectors, system_id: RowId
     ) -> None:
         await links.disconnect(db_session, caller, system_id, runtime)
 
@@ -131,14 +142,18 @@ class OAuthCallbackController(Controller):
     path = "/api/oauth"
     tags = ["links"]
 
-    @get("/callback/{system_id:int}", summary="Where the tracker sends the browser back after authorising")
+    @get(
+        "/callback/{system_id:int}",
+        summary="Where the tracker sends the browser back after authorising; redirects to a page saying how it went",
+        status_code=303,
+    )
     async def callback(
         self,
         request: Request[Any, Any, Any],
         caller: CurrentCaller,
         db_session: DbSession,
         runtime: Connectors,
-        system_id: SystemId,
+        system_id: RowId,
         # "state" is a reserved parameter name in Litestar (the app state), hence the alias.
         oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
         code: FromQuery[str | None] = None,

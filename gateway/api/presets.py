@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, RawBody
+from litestar.params import FromPath, FromQuery, JSONBody, RawBody
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
+from gateway.api.parameters import RowId
 from gateway.core.master_data import holidays, presets
 from gateway.core.master_data.holidays import HolidayRename, HolidayWrite
 from gateway.core.master_data.presets import PresetCreate, PresetUpdate
 from gateway.core.models import Holiday, Preset
 
-PresetId = Annotated[int, PathParameter(ge=1)]
 MAX_ICALENDAR_BYTES = 1024 * 1024
 
 
@@ -57,23 +57,23 @@ class PresetController(Controller):
         return page_out(await presets.list_presets(db_session, caller, page), preset_out)
 
     @get("/{preset_id:int}", summary="One preset")
-    async def get_preset(self, caller: CurrentCaller, db_session: DbSession, preset_id: PresetId) -> PresetOut:
+    async def get_preset(self, caller: CurrentCaller, db_session: DbSession, preset_id: RowId) -> PresetOut:
         return preset_out(await presets.get_preset(db_session, caller, preset_id))
 
-    @post("", summary="Create a preset (ADMIN or PL)")
+    @post("", summary="Create a preset (ADMIN or PL)", responses=problems(403, 422))
     async def create_preset(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[PresetCreate]
     ) -> PresetOut:
         return preset_out(await presets.create_preset(db_session, caller, data))
 
-    @patch("/{preset_id:int}", summary="Change a preset (ADMIN or PL)")
+    @patch("/{preset_id:int}", summary="Change a preset (ADMIN or PL)", responses=problems(403, 422))
     async def update_preset(
-        self, caller: CurrentCaller, db_session: DbSession, preset_id: PresetId, data: JSONBody[PresetUpdate]
+        self, caller: CurrentCaller, db_session: DbSession, preset_id: RowId, data: JSONBody[PresetUpdate]
     ) -> PresetOut:
         return preset_out(await presets.update_preset(db_session, caller, preset_id, data))
 
-    @delete("/{preset_id:int}", summary="Delete a preset (ADMIN or PL)")
-    async def delete_preset(self, caller: CurrentCaller, db_session: DbSession, preset_id: PresetId) -> None:
+    @delete("/{preset_id:int}", summary="Delete a preset (ADMIN or PL)", responses=problems(403))
+    async def delete_preset(self, caller: CurrentCaller, db_session: DbSession, preset_id: RowId) -> None:
         await presets.delete_preset(db_session, caller, preset_id)
 
 
@@ -91,20 +91,20 @@ class HolidayController(Controller):
     ) -> list[HolidayOut]:
         return [holiday_out(h) for h in await holidays.list_holidays(db_session, first_day, last_day)]
 
-    @put("", summary="Set the holiday of a day (ADMIN): creates it or renames it")
+    @put("", summary="Set the holiday of a day (ADMIN): creates it or renames it", responses=problems(403, 422))
     async def set_holiday(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[HolidayWrite]
     ) -> HolidayOut:
         return holiday_out(await holidays.set_holiday(db_session, caller, data))
 
-    @patch("/{day:date}", summary="Rename a holiday (ADMIN)")
+    @patch("/{day:date}", summary="Rename a holiday (ADMIN)", responses=problems(403, 422))
     async def rename_holiday(
         self, caller: CurrentCaller, db_session: DbSession, day: FromPath[date], data: JSONBody[HolidayRename]
     ) -> HolidayOut:
         await holidays.get_holiday(db_session, day)
         return holiday_out(await holidays.set_holiday(db_session, caller, HolidayWrite(day=day, name=data.name)))
 
-    @delete("/{day:date}", summary="Remove a holiday (ADMIN)")
+    @delete("/{day:date}", summary="Remove a holiday (ADMIN)", responses=problems(403))
     async def delete_holiday(self, caller: CurrentCaller, db_session: DbSession, day: FromPath[date]) -> None:
         await holidays.delete_holiday(db_session, caller, day)
 
@@ -113,6 +113,7 @@ class HolidayController(Controller):
         request_max_body_size=MAX_ICALENDAR_BYTES,
         summary="Import the all-day events of an iCalendar file (text/calendar body) as holidays (ADMIN)",
         status_code=200,
+        responses=problems(403, 422),
     )
     async def import_holidays(
         self,

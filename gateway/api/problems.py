@@ -10,7 +10,9 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import IntegrityError
 
+from gateway.core.crud import conflict_for
 from gateway.core.errors import (
     AuthenticationFailed,
     Conflict,
@@ -27,10 +29,12 @@ from gateway.core.errors import (
     TrackerUnavailable,
 )
 from gateway.core.logs import get_logger
+from gateway.core.master_data.types import PATTERN_HINTS
 from gateway.core.plugins import ConnectorMissing
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _AT_PATH = re.compile(r" - at `\$\.([^`]+)`$")
+_REGEX_FAILURE = re.compile(r"Expected `str` matching regex '(.*)'$")
 log = get_logger("gateway.api")
 
 _STATUS_OF: list[tuple[type[GatewayError], HTTPStatus]] = [
@@ -90,8 +94,17 @@ def _field_error(error: Any) -> Any:
     message = str(error.get("message", ""))
     found = _AT_PATH.search(message)
     if found:
-        return {**error, "key": found.group(1), "message": message[: found.start()]}
-    return error
+        return {**error, "key": found.group(1), "message": _readable(message[: found.start()])}
+    return {**error, "message": _readable(message)}
+
+
+def _readable(message: str) -> str:
+    """msgspec quotes the regular expression a value failed; say what to send instead where we know it."""
+    found = _REGEX_FAILURE.search(message)
+    if found is None:
+        return message
+    pattern = found.group(1).replace("\\\\", "\\")
+    return PATTERN_HINTS.get(pattern, "does not have the expected format")
 
 
 def _gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Response[dict[str, Any]]:
@@ -100,13 +113,21 @@ def _gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Respon
         log.error("request failed", error=str(exc), error_type=type(exc).__name__)
     extensions: dict[str, Any] = {}
     headers: dict[str, str] = {}
-    if isinstance(exc, InvalidInput) and exc.field:
+    if isinstance(exc, InvalidInput | Conflict) and exc.field:
         extensions["errors"] = [{"key": exc.field, "message": str(exc)}]
     if isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="timetracker-gateway"'
     if isinstance(exc, TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
     return problem(request, status, str(exc), headers=headers or None, **extensions)
+
+
+def _integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
+    # Services check what they can before writing; a unique key taken meanwhile (or missed) is still a 409.
+    conflict = conflict_for(exc)
+    if conflict is None:
+        return _unexpected(request, exc)
+    return _gateway_error(request, conflict)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -118,5 +139,6 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http_exception,
     GatewayError: _gateway_error,
+    IntegrityError: _integrity_error,
     Exception: _unexpected,
 }

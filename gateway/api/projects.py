@@ -6,16 +6,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
+from gateway.api.parameters import IdFilter, RowId
 from gateway.core.enums import BillingType
 from gateway.core.master_data import projects
 from gateway.core.master_data.projects import ProjectCreate, ProjectFilter, ProjectUpdate
 from gateway.core.models import Project
-
-ProjectId = Annotated[int, PathParameter(ge=1)]
 
 
 class ProjectOut(msgspec.Struct, kw_only=True):
@@ -49,7 +49,7 @@ class ProjectController(Controller):
         caller: CurrentCaller,
         db_session: DbSession,
         page: PageQuery,
-        customer_id: FromQuery[int | None] = None,
+        customer_id: IdFilter = None,
         name: Annotated[str | None, QueryParameter(description="Part of the name")] = None,
         active: FromQuery[bool | None] = None,
     ) -> PageOut[ProjectOut]:
@@ -57,21 +57,21 @@ class ProjectController(Controller):
         return page_out(await projects.list_projects(db_session, caller, filters, page), project_out)
 
     @get("/{project_id:int}", summary="One project")
-    async def get_project(self, caller: CurrentCaller, db_session: DbSession, project_id: ProjectId) -> ProjectOut:
+    async def get_project(self, caller: CurrentCaller, db_session: DbSession, project_id: RowId) -> ProjectOut:
         return project_out(await projects.get_project(db_session, caller, project_id))
 
-    @post("", summary="Create a project (whoever manages its customer)")
+    @post("", summary="Create a project (whoever manages its customer)", responses=problems(403, 409, 422))
     async def create_project(
         self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[ProjectCreate]
     ) -> ProjectOut:
         return project_out(await projects.create_project(db_session, caller, data))
 
-    @patch("/{project_id:int}", summary="Change a project")
+    @patch("/{project_id:int}", summary="Change a project", responses=problems(403, 409, 422))
     async def update_project(
-        self, caller: CurrentCaller, db_session: DbSession, project_id: ProjectId, data: JSONBody[ProjectUpdate]
+        self, caller: CurrentCaller, db_session: DbSession, project_id: RowId, data: JSONBody[ProjectUpdate]
     ) -> ProjectOut:
         return project_out(await projects.update_project(db_session, caller, project_id, data))
 
-    @delete("/{project_id:int}", summary="Delete a project (soft: its entries stay readable)")
-    async def delete_project(self, caller: CurrentCaller, db_session: DbSession, project_id: ProjectId) -> None:
+    @delete("/{project_id:int}", summary="Delete a project (soft: its entries stay readable)", responses=problems(403))
+    async def delete_project(self, caller: CurrentCaller, db_session: DbSession, project_id: RowId) -> None:
         await projects.delete_project(db_session, caller, project_id)

@@ -10,13 +10,16 @@ import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from gateway.api.dependencies import CurrentCaller, DbSession
+from gateway.api.openapi import problems
+from gateway.api.parameters import IdFilter, RowId
 from gateway.core.auth.caller import Caller
 from gateway.core.db import begin_read_only
 from gateway.core.enums import SyncState
+from gateway.core.master_data.types import MAX_INT, MONTH
 from gateway.core.reports.export import Table, csv_stream, time_report_table, timesheet_table, xlsx_stream
 from gateway.core.reports.progress import project_progress
 from gateway.core.reports.sync_report import sync_status_report
@@ -32,16 +35,16 @@ from gateway.core.reports.time_report import (
 )
 from gateway.core.reports.timesheet import Timesheet, timesheet
 
-Id = Annotated[int, PathParameter(ge=1)]
 TimeFilterQuery = NamedDependency[TimeFilter]  # as `filters`: the day range and filters from the query
-Month = Annotated[str, QueryParameter(description="The month, e.g. 2026-11", pattern=r"^\d{4}-\d{2}$")]
+Month = Annotated[str, QueryParameter(description="The month, e.g. 2026-11", pattern=MONTH)]
 GroupBy = Annotated[
     str | None,
     QueryParameter(
         description="Comma-separated, in order: " + ", ".join(d.value for d in Dimension) + " (none: totals only)"
     ),
 ]
-CSV = "text/csv; charset=utf-8"
+# Litestar adds "; charset=utf-8" to text types itself.
+CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -170,12 +173,14 @@ def timesheet_out(sheet: Timesheet) -> TimesheetOut:
 def provide_time_filter(
     first_day: Annotated[date, QueryParameter(description="First day, inclusive")],
     last_day: Annotated[date, QueryParameter(description="Last day, inclusive")],
-    user_id: FromQuery[int | None] = None,
-    team_id: Annotated[int | None, QueryParameter(description="Entries of the team's members")] = None,
-    customer_id: FromQuery[int | None] = None,
-    project_id: FromQuery[int | None] = None,
-    activity_id: FromQuery[int | None] = None,
-    account_id: FromQuery[int | None] = None,
+    user_id: IdFilter = None,
+    team_id: Annotated[
+        int | None, QueryParameter(ge=1, le=MAX_INT, description="Entries of the team's members")
+    ] = None,
+    customer_id: IdFilter = None,
+    project_id: IdFilter = None,
+    activity_id: IdFilter = None,
+    account_id: IdFilter = None,
     ticket: FromQuery[str | None] = None,
 ) -> TimeFilter:
     return TimeFilter(
@@ -191,9 +196,17 @@ def provide_time_filter(
     )
 
 
-def download(chunks: AsyncIterator[bytes], media_type: str, filename: str) -> Stream:
+async def download(chunks: AsyncIterator[bytes], media_type: str, filename: str) -> Stream:
+    """A streamed file; its first chunk is made before the answer starts, so an error then is still a problem."""
+    first = await anext(chunks, b"")
+
+    async def content() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
     return Stream(
-        content=chunks,
+        content=content(),
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
@@ -223,7 +236,11 @@ class ReportController(Controller):
     tags = ["reports"]
     dependencies = {"filters": Provide(provide_time_filter, sync_to_thread=False)}
 
-    @get("/time", summary="Minutes, entries and the billable split, grouped by any dimensions in order")
+    @get(
+        "/time",
+        summary="Minutes, entries and the billable split, grouped by any dimensions in order",
+        responses=problems(422),
+    )
     async def time(
         self, caller: CurrentCaller, db_session: DbSession, filters: TimeFilterQuery, group_by: GroupBy = None
     ) -> TimeReportOut:
@@ -236,24 +253,26 @@ class ReportController(Controller):
             totals=SumsOut(**sums_out(report.totals)),
         )
 
-    @get("/time.csv", summary="The time report as CSV (streamed)", media_type=CSV)
+    @get("/time.csv", summary="The time report as CSV (streamed)", media_type=CSV, responses=problems(422))
     async def time_csv(
         self, caller: CurrentCaller, state: State, filters: TimeFilterQuery, group_by: GroupBy = None
     ) -> Stream:
         dimensions = parse_group_by(group_by)
         chunks = time_export(state, caller, dimensions, filters, csv_stream)
-        return download(chunks, CSV, f"time-report_{filters.describe()}.csv")
+        return await download(chunks, CSV, f"time-report_{filters.describe()}.csv")
 
-    @get("/time.xlsx", summary="The time report as an XLSX workbook (streamed)", media_type=XLSX)
+    @get(
+        "/time.xlsx", summary="The time report as an XLSX workbook (streamed)", media_type=XLSX, responses=problems(422)
+    )
     async def time_xlsx(
         self, caller: CurrentCaller, state: State, filters: TimeFilterQuery, group_by: GroupBy = None
     ) -> Stream:
         dimensions = parse_group_by(group_by)
         chunks = time_export(state, caller, dimensions, filters, xlsx_stream)
-        return download(chunks, XLSX, f"time-report_{filters.describe()}.xlsx")
+        return await download(chunks, XLSX, f"time-report_{filters.describe()}.xlsx")
 
     @get("/projects/{project_id:int}/progress", summary="Booked time against the estimation, by activity and month")
-    async def progress(self, caller: CurrentCaller, db_session: DbSession, project_id: Id) -> ProgressOut:
+    async def progress(self, caller: CurrentCaller, db_session: DbSession, project_id: RowId) -> ProgressOut:
         found = await project_progress(db_session, caller, project_id)
         estimation = found.project.estimation_minutes
         return ProgressOut(
@@ -275,26 +294,41 @@ class ReportController(Controller):
             ],
         )
 
-    @get("/users/{user_id:int}/timesheet", summary="Per day: booked time against the contract, and the balance")
-    async def timesheet(self, caller: CurrentCaller, db_session: DbSession, user_id: Id, month: Month) -> TimesheetOut:
+    @get(
+        "/users/{user_id:int}/timesheet",
+        summary="Per day: booked time against the contract, and the balance",
+        responses=problems(422),
+    )
+    async def timesheet(
+        self, caller: CurrentCaller, db_session: DbSession, user_id: RowId, month: Month
+    ) -> TimesheetOut:
         return timesheet_out(await timesheet(db_session, caller, user_id, month))
 
-    @get("/users/{user_id:int}/timesheet.csv", summary="The timesheet as CSV", media_type=CSV)
-    async def timesheet_csv(self, caller: CurrentCaller, db_session: DbSession, user_id: Id, month: Month) -> Stream:
+    @get("/users/{user_id:int}/timesheet.csv", summary="The timesheet as CSV", media_type=CSV, responses=problems(422))
+    async def timesheet_csv(self, caller: CurrentCaller, db_session: DbSession, user_id: RowId, month: Month) -> Stream:
         sheet = await timesheet(db_session, caller, user_id, month)
-        return download(csv_stream(timesheet_table(sheet)), CSV, f"timesheet_{sheet.user.username}_{month}.csv")
+        return await download(csv_stream(timesheet_table(sheet)), CSV, f"timesheet_{sheet.user.username}_{month}.csv")
 
-    @get("/users/{user_id:int}/timesheet.xlsx", summary="The timesheet as an XLSX workbook", media_type=XLSX)
-    async def timesheet_xlsx(self, caller: CurrentCaller, db_session: DbSession, user_id: Id, month: Month) -> Stream:
+    @get(
+        "/users/{user_id:int}/timesheet.xlsx",
+        summary="The timesheet as an XLSX workbook",
+        media_type=XLSX,
+        responses=problems(422),
+    )
+    async def timesheet_xlsx(
+        self, caller: CurrentCaller, db_session: DbSession, user_id: RowId, month: Month
+    ) -> Stream:
         sheet = await timesheet(db_session, caller, user_id, month)
-        return download(xlsx_stream(timesheet_table(sheet)), XLSX, f"timesheet_{sheet.user.username}_{month}.xlsx")
+        return await download(
+            xlsx_stream(timesheet_table(sheet)), XLSX, f"timesheet_{sheet.user.username}_{month}.xlsx"
+        )
 
     @get("/sync", summary="Per user and ticket system: entries pending, synced, failed, in conflict; oldest pending")
     async def sync(
         self,
         caller: CurrentCaller,
         db_session: DbSession,
-        user_id: Annotated[int | None, QueryParameter(description="Only this user")] = None,
+        user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_INT, description="Only this user")] = None,
     ) -> list[SyncReportRowOut]:
         now = datetime.now(UTC)
         return [

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 
 from gateway.api.dependencies import CurrentCaller, DbSession
 from gateway.api.entries import EntryOut, entry_out
+from gateway.api.openapi import problems
+from gateway.api.parameters import RowId
 from gateway.core.links import my_link
 from gateway.core.sync import conflicts, status
 from gateway.core.sync.conflicts import Keep
 from gateway.core.sync.status import LinkSyncStatus
 from gateway.core.sync_requests import request_sync
-
-Id = Annotated[int, PathParameter(ge=1)]
 
 
 class RunOut(msgspec.Struct, kw_only=True):
@@ -96,12 +96,12 @@ class SyncController(Controller):
     async def my_sync(self, caller: CurrentCaller, db_session: DbSession) -> list[LinkSyncOut]:
         return [link_sync_out(item) for item in await status.my_sync_status(db_session, caller)]
 
-    @get("/api/admin/sync", summary="Every enabled link's sync (ADMIN)")
+    @get("/api/admin/sync", summary="Every enabled link's sync (ADMIN)", responses=problems(403))
     async def all_sync(self, caller: CurrentCaller, db_session: DbSession) -> list[LinkSyncOut]:
         return [link_sync_out(item) for item in await status.all_sync_status(db_session, caller)]
 
     @post("/api/me/ticket-systems/{system_id:int}/sync", summary="Sync this link now", status_code=202)
-    async def sync_now(self, caller: CurrentCaller, db_session: DbSession, system_id: Id) -> Queued:
+    async def sync_now(self, caller: CurrentCaller, db_session: DbSession, system_id: RowId) -> Queued:
         link, _system = await my_link(db_session, caller, system_id)
         await request_sync(db_session, [link.id], now=datetime.now(UTC))
         return Queued(status="queued")
@@ -114,10 +114,13 @@ class SyncController(Controller):
         ]
 
     @post(
-        "/api/me/sync/conflicts/{entry_id:int}", summary="Settle a conflict: keep local or keep remote", status_code=200
+        "/api/me/sync/conflicts/{entry_id:int}",
+        summary="Settle a conflict: keep local or keep remote",
+        status_code=200,
+        responses=problems(422),
     )
     async def resolve(
-        self, caller: CurrentCaller, db_session: DbSession, entry_id: Id, data: JSONBody[Resolve]
+        self, caller: CurrentCaller, db_session: DbSession, entry_id: RowId, data: JSONBody[Resolve]
     ) -> EntryOut:
         entry = await conflicts.resolve_conflict(db_session, caller, entry_id, data.keep, now=datetime.now(UTC))
         return entry_out(entry)

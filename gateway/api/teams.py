@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 
 from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
+from gateway.api.parameters import RowId
 from gateway.core.enums import UserType
 from gateway.core.master_data import teams, users
 from gateway.core.master_data.teams import TeamCreate, TeamUpdate
 from gateway.core.master_data.users import UserCreate, UserUpdate
 from gateway.core.models import Team, User
-
-RowId = Annotated[int, PathParameter(ge=1)]
 
 
 class TeamOut(msgspec.Struct, kw_only=True):
@@ -76,17 +74,21 @@ class TeamController(Controller):
     async def get_team(self, caller: CurrentCaller, db_session: DbSession, team_id: RowId) -> TeamOut:
         return team_out(await teams.get_team(db_session, caller, team_id))
 
-    @post("", summary="Create a team (ADMIN)")
+    @post("", summary="Create a team (ADMIN)", responses=problems(403, 409, 422))
     async def create_team(self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[TeamCreate]) -> TeamOut:
         return team_out(await teams.create_team(db_session, caller, data))
 
-    @patch("/{team_id:int}", summary="Change a team, its lead, members or customers (ADMIN)")
+    @patch(
+        "/{team_id:int}",
+        summary="Change a team, its lead, members or customers (ADMIN)",
+        responses=problems(403, 409, 422),
+    )
     async def update_team(
         self, caller: CurrentCaller, db_session: DbSession, team_id: RowId, data: JSONBody[TeamUpdate]
     ) -> TeamOut:
         return team_out(await teams.update_team(db_session, caller, team_id, data))
 
-    @delete("/{team_id:int}", summary="Delete a team (soft; ADMIN)")
+    @delete("/{team_id:int}", summary="Delete a team (soft; ADMIN)", responses=problems(403))
     async def delete_team(self, caller: CurrentCaller, db_session: DbSession, team_id: RowId) -> None:
         await teams.delete_team(db_session, caller, team_id)
 
@@ -103,16 +105,24 @@ class UserController(Controller):
     async def get_user(self, caller: CurrentCaller, db_session: DbSession, user_id: RowId) -> UserOut:
         return user_out(await users.get_visible_user(db_session, caller, user_id))
 
-    @post("", summary="Create a user (ADMIN); without a password the user logs in through LDAP")
+    @post(
+        "",
+        summary="Create a user (ADMIN); without a password the user logs in through LDAP",
+        responses=problems(403, 409, 422),
+    )
     async def create_user(self, caller: CurrentCaller, db_session: DbSession, data: JSONBody[UserCreate]) -> UserOut:
         return user_out(await users.admin_create_user(db_session, caller, data))
 
-    @patch("/{user_id:int}", summary="Change a user (ADMIN); a new password ends their sessions")
+    @patch(
+        "/{user_id:int}",
+        summary="Change a user (ADMIN); a new password ends their sessions",
+        responses=problems(403, 409, 422),
+    )
     async def update_user(
         self, caller: CurrentCaller, db_session: DbSession, user_id: RowId, data: JSONBody[UserUpdate]
     ) -> UserOut:
         return user_out(await users.admin_update_user(db_session, caller, user_id, data))
 
-    @delete("/{user_id:int}", summary="Delete a user (soft: their entries stay; ADMIN)")
+    @delete("/{user_id:int}", summary="Delete a user (soft: their entries stay; ADMIN)", responses=problems(403, 422))
     async def delete_user(self, caller: CurrentCaller, db_session: DbSession, user_id: RowId) -> None:
         await users.admin_delete_user(db_session, caller, user_id)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, post
-from litestar.params import PathParameter, RawBody
+from litestar.params import RawBody
 
 from gateway.api.dependencies import Connectors, DbSession
+from gateway.api.openapi import problems
+from gateway.api.parameters import RowId
 from gateway.core.webhooks import receive_webhook
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -29,13 +31,14 @@ class WebhookController(Controller):
         summary="Receive a tracker's webhook: verified against the system's secret, de-duplicated by delivery id",
         status_code=202,
         request_max_body_size=MAX_WEBHOOK_BYTES,
+        responses=problems(401, 413, 422, 503),
     )
     async def receive(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
         runtime: Connectors,
-        system_id: Annotated[int, PathParameter(ge=1)],
+        system_id: RowId,
         body: RawBody,
     ) -> WebhookOut:
         outcome = await receive_webhook(db_session, system_id, request.headers, body, runtime, now=datetime.now(UTC))

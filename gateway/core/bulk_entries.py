@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.core.auth.caller import Caller
 from gateway.core.crud import referenced
 from gateway.core.entries import EntryCreate, create_entry
-from gateway.core.entry_rules import Description, Ticket, WallTime
+from gateway.core.entry_rules import Description, Ticket
 from gateway.core.errors import InvalidInput
 from gateway.core.master_data.contracts import contract_on, has_contracts, hours_on
 from gateway.core.master_data.holidays import holidays_between
 from gateway.core.master_data.presets import get_preset
-from gateway.core.master_data.types import Id
+from gateway.core.master_data.types import Id, WallTime
 from gateway.core.models import Entry
 
 MAX_DAYS = 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import Conflict, InvalidInput, NotFound
-from gateway.core.models.base import SoftDeleteMixin
+from gateway.core.models.base import Base, SoftDeleteMixin
 
 M = TypeVar("M")
 
@@ -49,13 +50,58 @@ def apply_changes(row: object, values: dict[str, Any]) -> dict[str, tuple[Any, A
     return changed
 
 
-async def flush_unique(session: AsyncSession, conflict_message: str) -> None:
-    """Flush; a unique-constraint violation becomes `Conflict(conflict_message)`."""
+async def flush_unique(session: AsyncSession, conflict_message: str, field: str = "name") -> None:
+    """Flush; a unique-constraint violation becomes `Conflict(conflict_message)` naming `field`."""
     try:
         await session.flush()
     except IntegrityError as exc:
         await session.rollback()
-        raise Conflict(conflict_message) from exc
+        if unique_violation(exc) is None:
+            raise
+        raise Conflict(conflict_message, field=field) from exc
+
+
+# PostgreSQL: 'Key (customer_id, name)=(3, Web) already exists.'; SQLite: 'UNIQUE constraint failed: teams.name'.
+_PG_KEY = re.compile(r"Key \(([^)]+)\)=")
+_SQLITE_COLUMNS = re.compile(r"UNIQUE constraint failed: (.+)$")
+_SQLITE_INDEX = re.compile(r"index '([^']+)'")
+
+
+def unique_violation(exc: IntegrityError) -> list[str] | None:
+    """The columns of the unique constraint `exc` violates; None when it is another kind of integrity error."""
+    orig = exc.orig
+    detail = getattr(getattr(orig, "diag", None), "message_detail", None)
+    if getattr(orig, "sqlstate", None) == "23505":
+        found = _PG_KEY.search(detail or "")
+        return [column.strip() for column in found.group(1).split(",")] if found else []
+    message = str(orig)
+    found = _SQLITE_COLUMNS.search(message)
+    if found is None:
+        return None
+    index = _SQLITE_INDEX.search(found.group(1))
+    if index is not None:
+        return _index_columns(index.group(1))
+    return [part.strip().rsplit(".", 1)[-1] for part in found.group(1).split(",")]
+
+
+def _index_columns(name: str) -> list[str]:
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            if index.name == name:
+                return [column.name for column in index.columns]
+    return []
+
+
+def conflict_for(exc: IntegrityError) -> Conflict | None:
+    """A unique-constraint violation as the `Conflict` that names the field; None for other integrity errors.
+
+    The last column of a composite key is the one a request chose (a project's name within its customer).
+    """
+    columns = unique_violation(exc)
+    if columns is None:
+        return None
+    field = columns[-1] if columns else None
+    return Conflict(f"{field or 'a value'} is already taken", field=field)
 
 
 def soft_delete(row: SoftDeleteMixin) -> None:

@@ -20,7 +20,6 @@ from gateway.core.day_classes import classify_day
 from gateway.core.entry_rules import (
     Description,
     Ticket,
-    WallTime,
     check_entry,
     next_sync_state,
     parse_wall_time,
@@ -28,7 +27,7 @@ from gateway.core.entry_rules import (
 from gateway.core.enums import SyncState
 from gateway.core.errors import Conflict, InvalidInput, PermissionDenied, PreconditionRequired
 from gateway.core.listing import Page, PageRequest, fetch_page
-from gateway.core.master_data.types import Id
+from gateway.core.master_data.types import Id, WallTime
 from gateway.core.models import Entry, User
 from gateway.core.revisions import audited_values, record_revision
 from gateway.core.sync_requests import request_sync_for_entry
@@ -55,7 +54,7 @@ class EntryCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class EntryUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # The version the change is based on (or send it as If-Match); a stale one is refused with 409.
-    version: int | msgspec.UnsetType = msgspec.UNSET
+    version: Id | msgspec.UnsetType = msgspec.UNSET
     day: date | msgspec.UnsetType = msgspec.UNSET
     start: WallTime | msgspec.UnsetType = msgspec.UNSET
     end: WallTime | msgspec.UnsetType = msgspec.UNSET

@@ -26,8 +26,6 @@ from gateway.core.models import Account, Activity, Customer, Project, TicketSyst
 from gateway.core.tickets import check_ticket_for_project, normalise_ticket
 from gateway.core.visibility import customers_visible_to, projects_visible_to
 
-# A wall-clock time of the user's day, to the minute: "08:30" (":00" seconds are accepted).
-WallTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:00)?$", examples=["08:30"])]
 Ticket = Annotated[str, msgspec.Meta(max_length=128)]
 Description = Annotated[str, msgspec.Meta(max_length=4000)]
 

@@ -45,7 +45,11 @@ class NotFound(GatewayError):
 
 
 class Conflict(GatewayError):
-    """The request clashes with the stored state (a duplicate name, a stale version)."""
+    """The request clashes with the stored state (a duplicate name, a stale version); `field` names the input."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class AuthenticationFailed(GatewayError):

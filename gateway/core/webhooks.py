@@ -1,7 +1,9 @@
 """Webhook ingress: verify, de-duplicate, update the ticket cache, and ask affected links to sync.
 
-Nothing is stored for a request whose signature does not verify. The delivery id (stable across the tracker's
-retries) is recorded once; a replay is acknowledged and changes nothing.
+Nothing is stored for a request whose signature does not verify. A ticket system that does not exist, was
+deleted or is disabled answers exactly as a wrong signature does, so a caller without the secret cannot tell
+which ids exist. The delivery id (stable across the tracker's retries) is recorded once; a replay is
+acknowledged and changes nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.connectors import Rejected, WebhookEvent, WebhookEventKind
-from gateway.core.errors import AuthenticationFailed, InvalidInput
+from gateway.core.errors import AuthenticationFailed, InvalidInput, NotFound
 from gateway.core.links import ConnectorRuntime, build_connector, live_system
+from gateway.core.logs import get_logger
 from gateway.core.models import UserTicketsystem, WebhookDelivery
 from gateway.core.sync_requests import request_sync
 from gateway.core.ticket_cache import drop_ticket, upsert_ticket
+
+log = get_logger("gateway.webhooks")
+REFUSED = "the webhook's signature or token does not match a ticket system's secret"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +44,19 @@ async def receive_webhook(
     *,
     now: datetime,
 ) -> WebhookOutcome:
-    system = await live_system(session, system_id)
+    try:
+        system = await live_system(session, system_id)
+    except NotFound:
+        log.info("webhook refused", ticket_system_id=system_id, reason="no such ticket system")
+        raise AuthenticationFailed(REFUSED) from None
+    if not system.enabled:
+        log.info("webhook refused", ticket_system_id=system_id, reason="the ticket system is disabled")
+        raise AuthenticationFailed(REFUSED)
     connector = build_connector(system, runtime)
     headers = {name.lower(): value for name, value in headers.items()}
     if not connector.verify_webhook(headers, body):
-        raise AuthenticationFailed("the webhook's signature or token does not match this ticket system's secret")
+        log.info("webhook refused", ticket_system_id=system_id, reason="signature or token does not match")
+        raise AuthenticationFailed(REFUSED)
     try:
         delivery = connector.parse_webhook(headers, body)
     except Rejected as exc:

@@ -136,9 +136,28 @@ async def test_oversize_bodies_get_413(client: Client, world: World, tasklog: Fa
     assert await count(world, WebhookDelivery) == 0
 
 
-async def test_unknown_ticket_systems_get_404(client: Client, world: World, tasklog: FakeTasklog) -> None:
+async def test_unknown_deleted_and_disabled_systems_answer_like_a_forged_signature(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    """A caller without the secret learns nothing about which ids exist, and nothing is stored."""
     headers, body = tasklog.webhook("issue.updated", issue=tasklog.issues["TL-1"])
-    assert (await post(client, 999999, headers, body)).status_code == 404
+    forged_headers, _ = tasklog.webhook("issue.updated", issue=tasklog.issues["TL-1"], secret="wrong")
+    forged = await post(client, system_id, forged_headers, body)
+    answers = [forged, await post(client, 999999, headers, body)]
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        system = await session.get(TicketSystem, system_id)
+        assert system is not None
+        system.enabled = False
+        await session.commit()
+    answers.append(await post(client, system_id, headers, body))
+    await engine.dispose()
+    assert {response.status_code for response in answers} == {401}
+    assert {response.json()["detail"] for response in answers} == {forged.json()["detail"]}
+    assert await count(world, WebhookDelivery) == 0
+    assert await count(world, Ticket) == 0
+    # No ticket system can have an id beyond the column's range: that is a malformed request.
+    assert (await post(client, 2**63, headers, body)).status_code == 400
 
 
 async def test_an_unreadable_body_with_a_good_signature_is_a_client_error(

@@ -13,6 +13,7 @@ from gateway.core.auth.caller import Caller
 from gateway.core.auth.tokens import hash_token, new_token
 from gateway.core.crud import get_one
 from gateway.core.errors import InvalidInput
+from gateway.core.master_data.types import NOT_BLANK
 from gateway.core.models import ApiToken, User
 
 TOKEN_PREFIX = "gwt"  # a public marker at the start of every token
@@ -21,7 +22,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 
 
 class ApiTokenCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"\S")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NOT_BLANK)]
     expires_at: datetime | None = None
 
 

@@ -13,7 +13,12 @@ from gateway.core.errors import InvalidInput
 from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.types import Id, Name
 from gateway.core.models import Customer, Team
-from gateway.core.permissions import require_manager, require_manages_customer, require_team_of_caller
+from gateway.core.permissions import (
+    require_admin,
+    require_manager,
+    require_manages_customer,
+    require_team_of_caller,
+)
 from gateway.core.visibility import visible_customers
 
 
@@ -61,8 +66,14 @@ async def get_customer(session: AsyncSession, caller: Caller, customer_id: int) 
     return await get_one(session, _visible(caller).where(Customer.id == customer_id), "customer", customer_id)
 
 
+# A global customer is seen by every user of every team: only an ADMIN decides that.
+GLOBAL_ACTION = "make a customer global or local (a global customer is visible to every team)"
+
+
 async def create_customer(session: AsyncSession, caller: Caller, data: CustomerCreate) -> Customer:
     require_manager(caller, "create customers")
+    if data.global_:
+        require_admin(caller, GLOBAL_ACTION)
     await require_team_of_caller(session, caller, data.team_ids)
     customer = Customer(name=data.name.strip(), active=data.active, global_=data.global_)
     customer.teams = await _teams(session, data.team_ids)
@@ -75,6 +86,8 @@ async def update_customer(session: AsyncSession, caller: Caller, customer_id: in
     customer = await get_customer(session, caller, customer_id)
     await require_manages_customer(session, caller, customer.id)
     values = given_fields(data)
+    if values.get("global_", customer.global_) != customer.global_:
+        require_admin(caller, GLOBAL_ACTION)
     team_ids = values.pop("team_ids", None)
     if "name" in values:
         values["name"] = values["name"].strip()

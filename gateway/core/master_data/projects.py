@@ -14,15 +14,14 @@ from gateway.core.enums import BillingType
 from gateway.core.errors import InvalidInput
 from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.customers import get_customer
-from gateway.core.master_data.types import Id, Name
+from gateway.core.master_data.types import Id, Minutes, Name
 from gateway.core.models import Project, TicketSystem, User
-from gateway.core.permissions import require_manages_customer
+from gateway.core.permissions import require_admin, require_manages_customer
 from gateway.core.tickets import TICKET_KEY, TICKET_PREFIX
 from gateway.core.visibility import visible_projects
 
 TicketPrefix = Annotated[str, msgspec.Meta(pattern=TICKET_PREFIX.pattern, max_length=32)]
 TicketKey = Annotated[str, msgspec.Meta(pattern=TICKET_KEY.pattern, max_length=128)]
-Minutes = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class ProjectCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -87,9 +86,15 @@ async def get_project(session: AsyncSession, caller: Caller, project_id: int) ->
     return await get_one(session, _visible(caller).where(Project.id == project_id), "project", project_id)
 
 
+# The ticket system decides where a team's worklogs go (and with whose links): only an ADMIN chooses it.
+TICKET_SYSTEM_ACTION = "choose the ticket system a project's time is booked to"
+
+
 async def create_project(session: AsyncSession, caller: Caller, data: ProjectCreate) -> Project:
     customer = await referenced(get_customer(session, caller, data.customer_id), "customer_id")
     await require_manages_customer(session, caller, customer.id)
+    if data.ticket_system_id is not None:
+        require_admin(caller, TICKET_SYSTEM_ACTION)
     values = msgspec.structs.asdict(data)
     await _check_references(session, values)
     project = Project(**_normalised(values))
@@ -102,6 +107,8 @@ async def update_project(session: AsyncSession, caller: Caller, project_id: int,
     project = await get_project(session, caller, project_id)
     await require_manages_customer(session, caller, project.customer_id)
     values = given_fields(data)
+    if values.get("ticket_system_id", project.ticket_system_id) != project.ticket_system_id:
+        require_admin(caller, TICKET_SYSTEM_ACTION)
     if "customer_id" in values and values["customer_id"] != project.customer_id:
         await referenced(get_customer(session, caller, values["customer_id"]), "customer_id")
         await require_manages_customer(session, caller, values["customer_id"])

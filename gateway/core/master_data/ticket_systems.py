@@ -16,14 +16,14 @@ from gateway.core.errors import InvalidInput, TrackerUnavailable, reason_of
 from gateway.core.links import ConnectorRuntime, build_connector
 from gateway.core.listing import Page, PageRequest, fetch_page
 from gateway.core.master_data.activities import get_activity
-from gateway.core.master_data.types import Id, ShortName
+from gateway.core.master_data.types import HTTP_URL, Id, ShortName
 from gateway.core.models import TicketSystem
 from gateway.core.permissions import require_admin
 from gateway.core.secrets_at_rest import open_system_secrets, seal_system_secrets
 from gateway.core.vault import KeyRing
 
 ConnectorName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
-Url = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=512)]
+Url = Annotated[str, msgspec.Meta(pattern=HTTP_URL, max_length=512)]
 SecretName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 

@@ -14,7 +14,7 @@ from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields
 from gateway.core.enums import UserType
 from gateway.core.errors import InvalidInput
 from gateway.core.listing import Page, PageRequest, fetch_page
-from gateway.core.master_data.types import Name
+from gateway.core.master_data.types import EMAIL, LOCALE, Name
 from gateway.core.models import User
 from gateway.core.passwords import hash_password
 from gateway.core.permissions import require_admin
@@ -22,8 +22,8 @@ from gateway.core.users import check_username, create_user
 from gateway.core.visibility import visible_users
 
 Abbr = Annotated[str, msgspec.Meta(max_length=3)]
-Locale = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=255)]
+Locale = Annotated[str, msgspec.Meta(pattern=LOCALE)]
+Email = Annotated[str, msgspec.Meta(pattern=EMAIL, max_length=255)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
 
 

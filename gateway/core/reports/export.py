@@ -18,6 +18,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from gateway.core.reports.time_report import NAMED_DIMENSIONS, Dimension, ReportRow, Sums, TimeFilter
@@ -187,7 +188,8 @@ async def xlsx_stream(table: Table) -> AsyncIterator[bytes]:
         sheet.append([_cell(sheet, column, value, bold) for column, value in zip(table.columns, total, strict=True)])
     about = workbook.create_sheet("Filter")
     for name, value in table.filter:
-        about.append([name, value])
+        kind = Kind.DATE if isinstance(value, date) else Kind.TEXT
+        about.append([_cell(about, Column("name", Kind.TEXT), name), _cell(about, Column(name, kind), value)])
     with tempfile.TemporaryFile() as file:
         workbook.save(file)
         file.seek(0)
@@ -196,14 +198,16 @@ async def xlsx_stream(table: Table) -> AsyncIterator[bytes]:
 
 
 def _header(sheet: Any, column: Column, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=column.title)
-    cell.font = font
+    cell: WriteOnlyCell = _cell(sheet, Column(column.title, Kind.TEXT), column.title, font)
     return cell
 
 
 def _cell(sheet: Any, column: Column, value: Any, font: Font | None = None) -> Any:
     if value is None:
         return None
+    if isinstance(value, str):
+        # XLSX cannot hold most control characters (openpyxl refuses them); show that one was there.
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = WriteOnlyCell(sheet, value=float(value) if column.kind is Kind.HOURS else value)
     if column.kind is Kind.DATE:
         cell.number_format = "yyyy-mm-dd"

@@ -53,6 +53,8 @@ from gateway.plugins.jira.timestamps import epoch_ms, local_day_and_start, parse
 MARKER_PROPERTY = "timetracker"
 SCOPES = ("read:jira-work", "write:jira-work", "read:jira-user", "offline_access")
 TICKET_FIELDS = "summary,status,issuetype,project,assignee,timetracking,updated"
+# Issue-level worklog events (webhookEvent "jira:worklog_updated", or "jira:issue_updated" on older servers).
+ISSUE_WORKLOG_EVENTS = frozenset({"issue_work_logged", "issue_worklog_updated", "issue_worklog_deleted"})
 # The change feeds leave out the most recent minute: each read starts this long before the last change seen.
 OVERLAP = timedelta(minutes=2)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
@@ -343,14 +345,21 @@ class JiraConnector(OAuth2Connector):
         issue = payload.get("issue") or {}
         if event == "jira:issue_deleted" and issue.get("key"):
             events.append(WebhookEvent(kind=WebhookEventKind.TICKET_DELETED, ticket_key=str(issue["key"])))
-        elif event.startswith("jira:issue_") and issue.get("key"):
+        elif event.startswith("jira:") and issue.get("key") and _has_summary(issue):
             events.append(WebhookEvent(kind=WebhookEventKind.TICKET_CHANGED, ticket=_ticket(issue)))
-        elif event.startswith("worklog_"):
-            author = (payload.get("worklog") or {}).get("author") or {}
-            account = author.get("accountId") if self.cloud else (author.get("key") or author.get("name"))
-            # The worklog names its issue by id only: the pull that follows finds the key.
-            events.append(WebhookEvent(kind=WebhookEventKind.WORKLOG_CHANGED, account_id=account))
+        if event.startswith("worklog_"):
+            # Worklog-level events: the worklog names its issue by id only; the pull that follows finds the key.
+            events.append(self._worklog_event((payload.get("worklog") or {}).get("author")))
+        elif payload.get("issue_event_type_name") in ISSUE_WORKLOG_EVENTS:
+            # Issue-level events ("jira:worklog_updated", or "jira:issue_updated" on older servers) name the
+            # issue, the acting user, and the worklog's id only in the changelog; the pull reads the worklog.
+            events.append(self._worklog_event(payload.get("user")))
         return WebhookDelivery(delivery_id=delivery_id, events=events)
+
+    def _worklog_event(self, author: Any) -> WebhookEvent:
+        author = author if isinstance(author, dict) else {}
+        account = author.get("accountId") if self.cloud else (author.get("key") or author.get("name"))
+        return WebhookEvent(kind=WebhookEventKind.WORKLOG_CHANGED, account_id=str(account) if account else None)
 
     # Plumbing --------------------------------------------------------------------------------------------------
 
@@ -489,6 +498,12 @@ def _reason(response: httpx.Response) -> str:
     parts = [str(message) for message in body.get("errorMessages") or []]
     parts += [f"{name}: {message}" for name, message in (body.get("errors") or {}).items()]
     return "; ".join(parts) or str(body)[:300]
+
+
+def _has_summary(issue: dict[str, Any]) -> bool:
+    """Whether a webhook's issue carries its fields; one without them would blank the cached ticket."""
+    fields = issue.get("fields")
+    return isinstance(fields, dict) and bool(fields.get("summary"))
 
 
 def _ticket(issue: dict[str, Any]) -> TicketData:

@@ -251,6 +251,43 @@ def test_captured_webhooks_parse_and_verify(cloud: JiraSetup) -> None:
         connector.parse_webhook({}, b"not json")
 
 
+@pytest.mark.parametrize(
+    ("webhook_event", "type_name"),
+    [
+        ("jira:worklog_updated", "issue_work_logged"),
+        ("jira:worklog_updated", "issue_worklog_updated"),
+        ("jira:worklog_updated", "issue_worklog_deleted"),
+        # Older servers announce the same as an issue update.
+        ("jira:issue_updated", "issue_work_logged"),
+    ],
+)
+def test_issue_level_worklog_events_ask_the_authors_link_to_sync(
+    cloud: JiraSetup, datacenter: JiraSetup, webhook_event: str, type_name: str
+) -> None:
+    # The issue-level form names the issue and the acting user; the worklog id is only in the changelog.
+    captured = json.loads(fixture_bytes("issue_updated__status.json"))
+    payload = {
+        **captured,
+        "webhookEvent": webhook_event,
+        "issue_event_type_name": type_name,
+        "changelog": {"id": "10101", "items": [{"field": "WorklogId", "from": None, "to": "10066"}]},
+    }
+    user = captured["user"]
+    for setup, account in ((cloud, user["accountId"]), (datacenter, user["key"])):
+        connector = JiraConnector(setup.connector(httpx.AsyncClient()).context)
+        delivery = connector.parse_webhook({}, msgspec.json.encode(payload))
+        kinds = {event.kind: event for event in delivery.events}
+        assert kinds[WebhookEventKind.WORKLOG_CHANGED].account_id == account
+        assert kinds[WebhookEventKind.TICKET_CHANGED].ticket.key == "TEST-1"  # type: ignore[union-attr]
+
+
+def test_an_issue_event_without_fields_does_not_blank_the_cached_ticket(cloud: JiraSetup) -> None:
+    connector = JiraConnector(cloud.connector(httpx.AsyncClient()).context)
+    for fields in (None, {}, {"summary": None}):
+        body = msgspec.json.encode({"webhookEvent": "jira:issue_updated", "issue": {"key": "GW-1", "fields": fields}})
+        assert connector.parse_webhook({}, body).events == []
+
+
 def test_old_servers_time_spent_text_is_read_with_jiras_default_working_time() -> None:
     page = json.loads(fixture_bytes("worklog.json"))
     assert _seconds(page["worklogs"][0]) == 18 * 5 * 8 * 3600 + 2 * 8 * 3600  # "18w 2d"
