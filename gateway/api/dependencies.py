@@ -19,6 +19,7 @@ from gateway.core.auth.sessions import resume_session
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.links import ConnectorRuntime
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from gateway.core.master_data.types import MAX_INT
 from gateway.core.models import User
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.settings import Settings
@@ -108,7 +109,7 @@ async def provide_caller(request: Request[object, object, State], db_session: Db
 
 def provide_page(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
-    offset: Annotated[int, QueryParameter(ge=0, description="Rows to skip")] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="Rows to skip")] = 0,
     sort: Annotated[
         str | None,
         QueryParameter(description="Comma-separated fields; a leading '-' sorts descending, e.g. -day,start"),

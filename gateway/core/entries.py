@@ -281,5 +281,6 @@ def _check_version(entry: Entry, expected: int | None) -> None:
     if expected != entry.version:
         raise Conflict(
             f"entry {entry.id} was changed meanwhile (it is at version {entry.version}, not {expected}); "
-            "reload it and apply your change again"
+            "reload it and apply your change again",
+            field="version",
         )

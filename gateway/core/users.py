@@ -40,7 +40,7 @@ async def create_user(
     """Add a user (flushed, not committed); `password` None makes an account that can only log in via LDAP."""
     check_username(username)
     if await get_user_by_username(session, username) is not None:
-        raise Conflict(f"a user named {username!r} already exists")
+        raise Conflict(f"a user named {username!r} already exists", field="username")
     user = User(
         username=username,
         display_name=display_name or username,

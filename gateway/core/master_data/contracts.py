@@ -137,4 +137,4 @@ async def _refuse_overlap(session: AsyncSession, contract: Contract) -> None:
         )
     )
     if clash is not None:
-        raise Conflict(f"the user's contract {clash} already covers part of that time")
+        raise Conflict(f"the user's contract {clash} already covers part of that time", field="start")

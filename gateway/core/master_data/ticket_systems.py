@@ -80,6 +80,7 @@ async def create_ticket_system(
         installed = ", ".join(sorted(runtime.registry.connectors)) or "none"
         raise InvalidInput(f"no connector named {data.type!r} is installed (installed: {installed})", field="type")
     _check_config(info.connector.config_type, data.config)
+    _check_secret_names(info.connector.secret_names, data.secrets, data.type)
     await _check_activity(session, data.import_activity_id)
     values = msgspec.structs.asdict(data)
     secrets = values.pop("secrets")
@@ -105,6 +106,12 @@ async def update_ticket_system(
             )
         _check_config(info.connector.config_type, values["config"])
     if "secrets" in values:
+        info = runtime.registry.get(system.type)
+        if info is None:
+            raise InvalidInput(
+                f"the connector {system.type!r} is not installed; its secrets cannot be checked", field="secrets"
+            )
+        _check_secret_names(info.connector.secret_names, values["secrets"], system.type)
         merged = {**open_system_secrets(system, key_ring), **values.pop("secrets")}
         system.secrets = seal_system_secrets(
             {name: value for name, value in merged.items() if value is not None}, key_ring
@@ -142,6 +149,16 @@ def _check_config(config_type: type[msgspec.Struct], config: dict[str, Any]) -> 
         msgspec.convert(config, config_type)
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"invalid config: {exc}", field="config") from None
+
+
+def _check_secret_names(declared: tuple[str, ...], given: dict[str, Any], connector: str) -> None:
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        known = ", ".join(declared) or "none"
+        raise InvalidInput(
+            f"the {connector} connector has no secret named {', '.join(map(repr, unknown))} (its secrets: {known})",
+            field="secrets",
+        )
 
 
 def secret_names(system: TicketSystem, key_ring: KeyRing) -> list[str]:

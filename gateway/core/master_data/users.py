@@ -95,7 +95,7 @@ async def admin_update_user(session: AsyncSession, caller: Caller, user_id: int,
     if values.get("active") is False:
         await end_all_sessions(session, user.id)
     apply_changes(user, values)
-    await flush_unique(session, f"a user named {user.username!r} already exists")
+    await flush_unique(session, f"a user named {user.username!r} already exists", field="username")
     return user
 
 
