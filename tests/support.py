@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 from sqlalchemy import make_url
 
@@ -84,3 +87,31 @@ async def eventually(check: Callable[[], Any], *, within: float, what: str, logs
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {within:g} s\n{logs()[-4000:]}")
         await asyncio.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_gateway(port: int, env: dict[str, str], log_path: Path, *, within: float = 30) -> Iterator[None]:
+    """`gateway serve` on a loopback port, answering /health/live, until the block ends."""
+    with log_path.open("w") as log:
+        server = subprocess.Popen([GATEWAY, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + within
+            while True:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=2)
+                    break
+                except httpx.TransportError:
+                    assert server.poll() is None, log_path.read_text()
+                    assert time.monotonic() < deadline, f"gateway serve did not answer within {within:g} s"
+                    time.sleep(0.2)
+            yield
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

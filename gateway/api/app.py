@@ -20,14 +20,21 @@ from gateway.api.controllers import API_CONTROLLERS
 from gateway.api.cookies import set_pending_cookies
 from gateway.api.dependencies import DEPENDENCIES
 from gateway.api.health import HealthController
-from gateway.api.openapi import ClosedStructSchemaPlugin, document_problems
+from gateway.api.openapi import document_problems, exact_input_schemas
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
+from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.plugins import ConnectorRegistry, build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
+
+API_DESCRIPTION = """Time entries, master data, reports and the links between users and ticket systems.
+
+Every error is an RFC 9457 problem (`application/problem+json`). Text never contains NUL characters (U+0000):
+the database cannot store them, and a request carrying one is refused with 400.
+"""
 
 # Calls to trackers: connect quickly or not at all, and never hang a request or a job for long.
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -81,6 +88,7 @@ def create_app(
         route_handlers=[HealthController, MetricsController, api_docs_router(), *API_CONTROLLERS],
         dependencies=DEPENDENCIES,
         before_send=[set_pending_cookies],
+        before_request=strict_json_body,
         state=State(
             {
                 "settings": settings,
@@ -98,6 +106,7 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="TimeTracker Gateway",
             version=__version__,
+            description=API_DESCRIPTION,
             path="/schema",
             render_plugins=[
                 # Served from this process (the swagger-ui-py distribution's files), so it works offline.
@@ -111,10 +120,10 @@ def create_app(
                 JsonRenderPlugin(path="/openapi.json"),
             ],
         ),
-        plugins=[ClosedStructSchemaPlugin()],
         logging_config=None,
     )
     document_problems(app)
+    exact_input_schemas(app)
     # Route middleware never sees unmatched paths; wrapping the app's handler gives 404s and 405s a request id
     # and a log line too.
     app.asgi_handler = request_context_middleware(complete_allow_on_options(app, app.asgi_handler))

@@ -24,13 +24,15 @@ from gateway.core.master_data.types import MAX_INT
 from gateway.core.models import Entry, EntryRevision
 from gateway.core.revisions import list_revisions
 
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
-        name="If-Match", description='The ETag of the entry as read (e.g. "3"); or send `version` in the body'
+        name="If-Match",
+        description='The ETag of the entry as read (e.g. "3"); or send `version` in the body',
+        pattern=_ETAG.pattern,
     ),
 ]
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
 class EntryOut(msgspec.Struct, kw_only=True):
@@ -184,7 +186,7 @@ class EntryController(Controller):
     @delete(
         "/{entry_id:int}",
         summary="Delete an entry (soft; a synced worklog is removed in the tracker)",
-        responses=problems(403, 409),
+        responses=problems(403, 409, 422),
     )
     async def delete_entry(
         self, caller: CurrentCaller, db_session: DbSession, entry_id: RowId, if_match: IfMatch = None

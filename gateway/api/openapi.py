@@ -5,31 +5,26 @@
   input, 401 when it needs a caller, 404 when its path names something, 422 when it takes a sort order or a
   report filter. Statuses that depend on what an
   operation does (403, 409, 422, 428, 429, 502, 503) are declared on the handler with `problems(...)`.
-- Request bodies that refuse unknown fields (`forbid_unknown_fields=True`) say so (`additionalProperties:
-  false`), so generated clients and fuzzers know what the server accepts.
+- Request bodies are described by msgspec's JSON Schema of their structs (`exact_input_schemas`): every
+  constraint the server checks, `additionalProperties: false` for structs that refuse unknown fields.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, get_args
 
 import msgspec
 
 # Litestar's own struct plugin builds the schema; this one only closes it. It is not exported publicly.
-from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi import ResponseSpec
-from litestar.plugins import OpenAPISchemaPlugin
 from litestar.routes import HTTPRoute
 
 from gateway.api.problems import PROBLEM_MEDIA_TYPE
 
 if TYPE_CHECKING:
     from litestar import Litestar
-    from litestar._openapi.schema_generation import SchemaCreator
     from litestar.handlers import HTTPRouteHandler
-    from litestar.openapi.spec import Schema
-    from litestar.typing import FieldDefinition
 
 
 class FieldProblem(msgspec.Struct, kw_only=True):
@@ -119,17 +114,43 @@ def document_problems(app: Litestar) -> None:
             handler.responses = {**inferred, **declared}
 
 
-class ClosedStructSchemaPlugin(OpenAPISchemaPlugin):
-    """Structs that refuse unknown fields get `additionalProperties: false` in their schema."""
+def exact_input_schemas(app: Litestar) -> None:
+    """Describe every request body with msgspec's own JSON Schema of its struct, and headers as sent.
 
-    _structs = StructSchemaPlugin()
+    Litestar's generator drops constraints msgspec enforces (a `ge=0` minimum, constraints on list items and
+    inside unions with `UNSET`), so clients and fuzzers would send what the server then refuses. msgspec's
+    schema is exactly what the decoder checks, `additionalProperties: false` included. The description is built
+    here, once, and served as built.
+    """
+    document: dict[str, Any] = app.plugins.get("OpenAPIPlugin").provide_openapi_schema()
+    bodies: set[type[msgspec.Struct]] = set()
+    for route in app.routes:
+        for handler in route.route_handlers if isinstance(route, HTTPRoute) else ():
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None:
+                bodies.update(_structs_in(data.annotation))
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "header":
+                    parameter["schema"] = _without_null(parameter.get("schema", {}))
+    _, components = msgspec.json.schema_components(sorted(bodies, key=lambda t: t.__name__), ref_template=REF_TEMPLATE)
+    document.setdefault("components", {}).setdefault("schemas", {}).update(components)
 
-    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
-        return self._structs.is_plugin_supported_field(field_definition) and bool(
-            field_definition.type_.__struct_config__.forbid_unknown_fields
-        )
 
-    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
-        schema = self._structs.to_openapi_schema(field_definition, schema_creator)
-        schema.additional_properties = False
+REF_TEMPLATE = "#/components/schemas/{name}"
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional header is absent, never null (Litestar reads `?x=null` as absent, but not a header "null")."""
+    choices = [choice for choice in schema.get("oneOf", []) if choice != {"type": "null"}]
+    if not choices or len(choices) == len(schema.get("oneOf", [])):
         return schema
+    rest = {key: value for key, value in schema.items() if key != "oneOf"}
+    return {**choices[0], **rest} if len(choices) == 1 else {**rest, "oneOf": choices}
+
+
+def _structs_in(annotation: Any) -> list[type[msgspec.Struct]]:
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return [annotation]
+    return [arg for arg in get_args(annotation) if isinstance(arg, type) and issubclass(arg, msgspec.Struct)]

@@ -10,7 +10,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from gateway.core.crud import conflict_for
 from gateway.core.errors import (
@@ -27,6 +27,7 @@ from gateway.core.errors import (
     TooManyAttempts,
     TrackerRefused,
     TrackerUnavailable,
+    reason_of,
 )
 from gateway.core.logs import get_logger
 from gateway.core.master_data.types import PATTERN_HINTS
@@ -122,6 +123,12 @@ def _gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> Respon
     return problem(request, status, str(exc), headers=headers or None, **extensions)
 
 
+def _data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[dict[str, Any]]:
+    # A value the database cannot hold (PostgreSQL text cannot contain NUL characters); nothing was stored.
+    log.info("request refused by the database", error=reason_of(exc))
+    return problem(request, HTTPStatus.BAD_REQUEST, f"a value cannot be stored: {reason_of(exc)}")
+
+
 def _integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
     # Services check what they can before writing; a unique key taken meanwhile (or missed) is still a 409.
     conflict = conflict_for(exc)
@@ -140,5 +147,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http_exception,
     GatewayError: _gateway_error,
     IntegrityError: _integrity_error,
+    DataError: _data_error,
     Exception: _unexpected,
 }

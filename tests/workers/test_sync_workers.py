@@ -36,7 +36,7 @@ from gateway.core.sync.runtime import arq_redis
 from gateway.core.vault import KeyRing
 from tests.api.conftest import AppClientFactory
 from tests.api.world import World
-from tests.support import Workers, clean_environment, eventually
+from tests.support import Workers, clean_environment, eventually, free_port
 
 try:
     from example_connector.fake_tasklog import FakeTasklog
@@ -217,13 +217,6 @@ async def test_a_storm_of_server_errors_backs_off_and_loses_nothing(
 
 
 # --- Redis down while the API accepts entries -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class PrivateRedis:

@@ -13,11 +13,14 @@ from msgspec import Meta
 # Ids, versions and minutes are PostgreSQL `integer` columns: a larger number names nothing and cannot be stored.
 MAX_INT = 2**31 - 1
 
-NOT_BLANK = r"\S"
+# White space by the same rule in Python and in the ECMAScript regular expressions of JSON Schema (each counts
+# a few characters as white space that the other does not), so client and server agree on every pattern.
+SPACE = r"\s\x1c-\x1f\x85\ufeff"
+NOT_BLANK = rf"[^{SPACE}]"
 WALL_TIME = r"^([01]\d|2[0-3]):[0-5]\d(:00)?$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-HTTP_URL = r"^https?://\S+$"
-EMAIL = r"^[^@\s]+@[^@\s]+$"
+HTTP_URL = rf"^https?://[^{SPACE}]+$"
+EMAIL = rf"^[^@{SPACE}]+@[^@{SPACE}]+$"
 LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 
 PATTERN_HINTS: dict[str, str] = {

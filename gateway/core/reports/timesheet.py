@@ -77,6 +77,22 @@ def target_minutes(contracts: list[Contract], holidays: dict[date, str], day: da
     return 0
 
 
+def target_minutes_between(contracts: list[Contract], holidays: dict[date, str], first: date, last: date) -> int:
+    """The contracts' target over a range of days (holidays excluded), counted per weekday, not day by day."""
+    total = 0
+    for contract in contracts:
+        begin, end = max(first, contract.start), min(last, contract.end or last)
+        if begin > end:
+            continue
+        days = (end - begin).days + 1
+        for offset in range(7):
+            weekday = begin + timedelta(days=offset)
+            count = days // 7 + (1 if offset < days % 7 else 0)
+            total += count * round(getattr(contract, f"hours_{weekday.isoweekday() % 7}") * 60)
+        total -= sum(target_minutes([contract], {}, day) for day in holidays if begin <= day <= end)
+    return total
+
+
 async def timesheet(session: AsyncSession, caller: Caller, user_id: int, month: str) -> Timesheet:
     user = await get_visible_user(session, caller, user_id)
     first, last = parse_month(month)
@@ -99,13 +115,12 @@ async def timesheet(session: AsyncSession, caller: Caller, user_id: int, month: 
             )
         ).all()
     )
-    balance = 0
-    day = start
-    while day < first:
-        balance += int(booked_per_day.get(day, 0)) - target_minutes(contracts, holidays, day)
-        day += timedelta(days=1)
-    balance_before = balance
+    # Everything before the month at once (a far month must not mean a day-by-day walk over centuries).
+    booked_before = sum(int(minutes) for day, minutes in booked_per_day.items() if day < first)
+    balance_before = booked_before - target_minutes_between(contracts, holidays, start, first - timedelta(days=1))
+    balance = balance_before
     days: list[TimesheetDay] = []
+    day = first
     while day <= last:
         target = target_minutes(contracts, holidays, day)
         booked = int(booked_per_day.get(day, 0))
