@@ -39,7 +39,9 @@ run: $(VENV)/.installed
 	$(BIN)/gateway demo && \
 	exec $(BIN)/gateway serve --host "$(HOST)" --port "$(PORT)"
 
+# The services the tests talk to are installed (as root, from Debian's packages) and started when missing.
 test: $(VENV)/.installed-example
+	scripts/test-services
 	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.installed-dev
