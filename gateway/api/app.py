@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,7 +21,7 @@ from gateway.api.controllers import API_CONTROLLERS
 from gateway.api.cookies import set_pending_cookies
 from gateway.api.dependencies import DEPENDENCIES
 from gateway.api.health import HealthController
-from gateway.api.openapi import document_problems, exact_input_schemas
+from gateway.api.openapi import SECURITY_SCHEMES, document_problems, exact_input_schemas
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
 from gateway.api.strict_bodies import strict_json_body
@@ -107,6 +108,7 @@ def create_app(
             title="TimeTracker Gateway",
             version=__version__,
             description=API_DESCRIPTION,
+            components=Components(security_schemes=SECURITY_SCHEMES),
             path="/schema",
             render_plugins=[
                 # Served from this process (the swagger-ui-py distribution's files), so it works offline.

@@ -18,6 +18,7 @@ import msgspec
 
 # Litestar's own struct plugin builds the schema; this one only closes it. It is not exported publicly.
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Reference, SecurityScheme
 from litestar.routes import HTTPRoute
 
 from gateway.api.problems import PROBLEM_MEDIA_TYPE
@@ -101,8 +102,19 @@ def _inferred_statuses(handler: HTTPRouteHandler, path: str) -> list[int]:
     return statuses
 
 
+# Who a caller is: a personal API token, or the session cookie a browser got from logging in.
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "apiToken": SecurityScheme(type="http", scheme="bearer", description="A personal API token (gwt_…)"),
+    "session": SecurityScheme(
+        type="apiKey", name="gw_session", security_scheme_in="cookie", description="The cookie set by logging in"
+    ),
+}
+CALLER_SECURITY: list[dict[str, list[str]]] = [{"apiToken": []}, {"session": []}]
+
+
 def document_problems(app: Litestar) -> None:
-    """Add the problem responses every operation shares to each handler's own (which win where both speak)."""
+    """Add the problem responses every operation shares to each handler's own (which win where both speak), and
+    name how its caller authenticates."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
@@ -112,6 +124,8 @@ def document_problems(app: Litestar) -> None:
             declared = dict(handler.responses or {})
             inferred = problems(*_inferred_statuses(handler, route.path))
             handler.responses = {**inferred, **declared}
+            if "caller" in handler.parsed_fn_signature.parameters:
+                handler.security = CALLER_SECURITY
 
 
 def exact_input_schemas(app: Litestar) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import structlog
@@ -65,3 +66,41 @@ async def test_openapi_schema_is_served(make_client: AppClientFactory, sqlite_ur
     schema = json.loads(response.text)
     assert schema["info"]["title"] == "TimeTracker Gateway"
     assert {"/health/live", "/health/ready"} <= set(schema["paths"])
+
+
+async def test_the_api_documentation_works_offline(make_client: AppClientFactory, sqlite_url: str) -> None:
+    """Swagger UI and everything it loads come from the gateway itself, never from a CDN."""
+    async with make_client(sqlite_url) as client:
+        page = await client.get("/schema")
+        assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+        assert assets
+        for asset in assets:
+            assert asset.startswith("/schema/"), asset
+            assert (await client.get(asset)).status_code == 200, asset
+
+
+async def test_options_lists_every_method_of_the_path(make_client: AppClientFactory, sqlite_url: str) -> None:
+    # Litestar 2 alone would answer "DELETE, OPTIONS" here.
+    async with make_client(sqlite_url) as client:
+        item = await client.options("/api/entries/1")
+        collection = await client.options("/api/entries")
+    assert set(item.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE", "OPTIONS"}
+    assert set(collection.headers["allow"].split(", ")) == {"GET", "POST", "OPTIONS"}
+
+
+async def test_every_operation_documents_its_problems(make_client: AppClientFactory, sqlite_url: str) -> None:
+    async with make_client(sqlite_url) as client:
+        schema = (await client.get("/schema/openapi.json")).json()
+    assert set(schema["components"]["securitySchemes"]) == {"apiToken", "session"}
+    api = {(method, path): operation for path, ops in schema["paths"].items() for method, operation in ops.items()}
+    api = {key: operation for key, operation in api.items() if key[1].startswith("/api/")}
+    for (method, path), operation in api.items():
+        errors = {code: answer for code, answer in operation["responses"].items() if code.startswith(("4", "5"))}
+        for code, answer in errors.items():
+            assert list(answer["content"]) == ["application/problem+json"], (method, path, code)
+        if operation.get("security"):
+            assert "401" in errors, (method, path)
+        if "{" in path:
+            assert "404" in errors, (method, path)
+    public = {f"{method.upper()} {path}" for (method, path), operation in api.items() if not operation.get("security")}
+    assert public == {"POST /api/auth/login", "POST /api/auth/logout", "POST /api/webhooks/{system_id}"}
