@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def alembic_config(database_url: str, key_ring: KeyRing | None = None) -> Config
     return config
 
 
+@cache  # the code's head never changes while it runs; readiness probes ask for it every few seconds
 def head_revision() -> str:
     head = ScriptDirectory(str(script_location())).get_current_head()
     assert head is not None, "the migrations folder has no revisions"
