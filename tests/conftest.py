@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from gateway.core import migrator
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.errors import reason_of
+from gateway.core.logs import configure_logging
 from gateway.core.models import Base
 from gateway.core.vault import KeyRing, generate_key_line
 from tests.ldap_server import LdapServer, slapd_available, start_ldap_server
@@ -39,6 +40,12 @@ from tests.support import GATEWAY, Run, clean_environment, libpq_conninfo, pg_co
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # As the CLI does before serving: without it structlog's default renders every logged exception with its
+    # local variables, which takes seconds and would stall the event loop of apps built by tests.
+    configure_logging("INFO", "console")
 
 
 def service_missing(service: str, where: str, reason: object) -> None:

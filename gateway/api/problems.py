@@ -34,7 +34,8 @@ from gateway.core.master_data.types import PATTERN_HINTS
 from gateway.core.plugins import ConnectorMissing
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-_AT_PATH = re.compile(r" - at `\$\.([^`]+)`$")
+# msgspec says where: "… - at `$.day`", or for a mapping's key "… - at `key` in `$.secrets`".
+_AT_PATH = re.compile(r" - at (?:`key` in )?`\$\.([^`]+)`$")
 _REGEX_FAILURE = re.compile(r"Expected `str` matching regex '(.*)'$")
 log = get_logger("gateway.api")
 

@@ -36,7 +36,9 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "auto", strea
         if use_json
         else structlog.dev.ConsoleRenderer(
             colors=stream.isatty(),
-            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False, width=120),
+            # Plain tracebacks: rich ones highlight every frame's source, which stalls the event loop for seconds,
+            # and they never show local variables (where a secret could sit).
+            exception_formatter=structlog.dev.plain_traceback,
         )
     )
     shared: list[Processor] = [

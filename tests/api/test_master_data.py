@@ -63,12 +63,12 @@ async def test_ticket_system_secrets_are_encrypted_and_write_only(
         world,
         "PATCH",
         f"/api/ticket-systems/{system['id']}",
-        {"secrets": {"client_secret": "rotated", "webhook_secret": None, "private_key": "pem"}},
+        {"secrets": {"client_secret": "rotated", "webhook_secret": None}},
     )
-    assert changed.json()["secret_names"] == ["client_secret", "private_key"]
+    assert changed.json()["secret_names"] == ["client_secret"]
     raw = await stored_secrets(world, system["id"])
     assert raw is not None
-    assert json.loads(key_ring.decrypt(raw)) == {"client_secret": "rotated", "private_key": "pem"}
+    assert json.loads(key_ring.decrypt(raw)) == {"client_secret": "rotated"}
 
 
 @pytest.mark.parametrize(
