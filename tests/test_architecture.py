@@ -14,18 +14,13 @@ FORBIDDEN = {
     "gateway/core": ("gateway.api", "gateway.cli", "gateway.plugins", "workers"),
     "gateway/api": ("gateway.cli", "workers"),
     "workers": ("gateway.api", "gateway.cli"),
+    # The public package for connector authors stands on its own: it is what plugins import, and it imports
+    # nothing of the gateway's private parts.
+    "gateway/connectors": ("gateway.core", "gateway.api", "gateway.cli", "gateway.plugins", "workers", "sqlalchemy"),
     # Connectors speak the remote API only: no database, no settings, no routes.
-    "gateway/plugins": (
-        "gateway.api",
-        "gateway.cli",
-        "workers",
-        "gateway.core.db",
-        "gateway.core.models",
-        "gateway.core.settings",
-        "sqlalchemy",
-        "litestar",
-    ),
+    "gateway/plugins": ("workers", "sqlalchemy", "litestar"),
 }
+PUBLIC = "gateway.connectors"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -54,12 +49,40 @@ def test_imports_point_downwards(package: str, forbidden: tuple[str, ...]) -> No
     assert violations(package, forbidden) == []
 
 
-def test_the_example_connector_uses_only_the_public_connector_types() -> None:
-    public = ("gateway.core.connectors", "gateway.core.oauth2")
+def private_gateway_imports(package: Path, own: str) -> list[str]:
+    """Imports of `gateway` modules other than the public package and the plugin's own modules."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for module in imported_modules(path):
+            top = module.split(".")[0]
+            if top == "gateway" and module != PUBLIC and not (module == own or module.startswith(own + ".")):
+                found.append(f"{path.relative_to(package)} imports {module}")
+    return sorted(found)
+
+
+PLUGINS = sorted(path for path in (ROOT / "gateway/plugins").iterdir() if (path / "__init__.py").is_file())
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=[path.name for path in PLUGINS])
+def test_built_in_connectors_import_only_the_public_package(plugin: Path) -> None:
+    assert private_gateway_imports(plugin, f"gateway.plugins.{plugin.name}") == []
+
+
+def test_the_example_connector_imports_only_the_public_package() -> None:
     package = ROOT / "tests/plugins/example_connector/src/example_connector"
-    for name in ("connector.py", "plugin.py"):
-        gateway_imports = {m for m in imported_modules(package / name) if m.startswith("gateway")}
-        assert gateway_imports <= set(public), name
+    assert private_gateway_imports(package, "example_connector") == []
+
+
+def test_the_allow_list_refuses_a_private_module(tmp_path: Path) -> None:
+    (tmp_path / "connector.py").write_text(
+        "from gateway.connectors import Connector\nfrom gateway.core.links import build_connector\n"
+        "import gateway.connectors._base\nfrom gateway.plugins.other import x\n"
+    )
+    assert private_gateway_imports(tmp_path, "gateway.plugins.mine") == [
+        "connector.py imports gateway.connectors._base",
+        "connector.py imports gateway.core.links",
+        "connector.py imports gateway.plugins.other",
+    ]
 
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:

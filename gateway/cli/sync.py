@@ -14,7 +14,7 @@ from sqlalchemy import select
 from gateway.cli._runtime import reachable_engine, settings_with_logging
 from gateway.core.db import create_session_factory
 from gateway.core.errors import NotFound
-from gateway.core.models import User, UserTicketsystem
+from gateway.core.models import Link, User
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.deferred import Deferred
@@ -49,10 +49,10 @@ async def _sync(settings: Settings, username: str | None) -> list[tuple[int, str
         deps = sync_deps(settings, factory, build_registry(), http, redis)
         async with factory() as session:
             stmt = (
-                select(UserTicketsystem.id, User.username)
-                .join(User, User.id == UserTicketsystem.user_id)
-                .where(UserTicketsystem.enabled.is_(True), UserTicketsystem.access_token.is_not(None))
-                .order_by(UserTicketsystem.id)
+                select(Link.id, User.username)
+                .join(User, User.id == Link.user_id)
+                .where(Link.enabled.is_(True), Link.access_token.is_not(None))
+                .order_by(Link.id)
             )
             if username:
                 stmt = stmt.where(User.username == username)

@@ -8,38 +8,19 @@ never runs before the entry it should push is visible.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, time
 from typing import Any
 
-import msgspec
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from gateway.connectors import EntryChange
 from gateway.core.db import ON_COMMIT, GatewaySession
 from gateway.core.models import Entry
 
 _PENDING = "gateway_commit_events"
-
-
-class EntryChange(msgspec.Struct, kw_only=True, frozen=True):
-    """A committed change of one entry: `action` is create, update or delete; values are as after the change."""
-
-    action: str
-    entry_id: int
-    entry_uuid: uuid.UUID
-    user_id: int
-    day: date
-    start: time
-    end: time
-    duration: int
-    project_id: int
-    activity_id: int
-    ticket: str
-    description: str
 
 
 @dataclass

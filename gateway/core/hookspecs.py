@@ -1,8 +1,8 @@
 """The one place that says what a plugin can do: each hook is a function here, with when it is called and what
 it returns.
 
-Plugins implement hooks with `hookimpl` (re-exported by `gateway.core.connectors`) and register through the
-entry-point group `timetracker_gateway.connectors` in their distribution's metadata:
+Plugins implement hooks with `gateway.connectors.hookimpl` and register through the entry-point group
+`timetracker_gateway.connectors` in their distribution's metadata:
 
     [project.entry-points."timetracker_gateway.connectors"]
     tasklog = "example_connector.plugin"
@@ -14,29 +14,28 @@ others.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-if TYPE_CHECKING:
-    from gateway.core.commit_events import EntryChange
-    from gateway.core.connectors import Connector
+from gateway.connectors._hooks import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl
 
-PROJECT_NAME = "timetracker_gateway"
-ENTRY_POINT_GROUP = "timetracker_gateway.connectors"
+if TYPE_CHECKING:
+    from gateway.connectors import Connector, EntryChange
+
+__all__ = ["ENTRY_POINT_GROUP", "PROJECT_NAME", "gateway_entry_committed", "gateway_register_connectors", "hookimpl"]
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 # --- Registration -----------------------------------------------------------------------------------------------
 
 
 @hookspec
-def gateway_register_connectors() -> list[type[Connector]]:  # type: ignore[empty-body]
+def gateway_register_connectors() -> list[type[Connector[Any]]]:  # type: ignore[empty-body]
     """Called once when the plugin manager is built (at start-up of the API, a worker or the CLI).
 
-    Return the connector classes this plugin provides, each a subclass of `gateway.core.connectors.Connector`
+    Return the connector classes this plugin provides, each a subclass of `gateway.connectors.Connector`
     with a unique `name`. Every plugin's result is used (this is not a first-result hook); the classes are
     validated before use, and a name claimed by two plugins is refused for both.
     """

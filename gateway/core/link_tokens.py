@@ -10,13 +10,14 @@ needed" instead of trying again and again.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.core.connectors import AuthRevoked, Connector, Credentials
+from gateway.connectors import AuthRevoked, Connector, Credentials
 from gateway.core.links import EXPIRY_MARGIN
-from gateway.core.models import UserTicketsystem
+from gateway.core.models import Link
 from gateway.core.secrets_at_rest import open_credentials, store_credentials
 from gateway.core.vault import KeyRing
 
@@ -24,7 +25,7 @@ from gateway.core.vault import KeyRing
 async def usable_credentials(
     session_factory: async_sessionmaker[AsyncSession],
     link_id: int,
-    connector: Connector,
+    connector: Connector[Any],
     key_ring: KeyRing,
     *,
     now: datetime,
@@ -35,7 +36,7 @@ async def usable_credentials(
     Raises `AuthRevoked` when the link is not connected or the tracker refuses the refresh.
     """
     async with session_factory() as session, session.begin():
-        link = await session.scalar(select(UserTicketsystem).where(UserTicketsystem.id == link_id).with_for_update())
+        link = await session.scalar(select(Link).where(Link.id == link_id).with_for_update())
         if link is None:
             raise AuthRevoked(f"link {link_id} no longer exists")
         if link.needs_reconnect:

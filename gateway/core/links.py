@@ -14,16 +14,14 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.auth.caller import Caller
-from gateway.core.auth.tokens import hash_token
-from gateway.core.connectors import (
+from gateway.connectors import (
     AuthExpired,
     AuthKind,
     AuthRevoked,
@@ -33,11 +31,13 @@ from gateway.core.connectors import (
     Credentials,
     Rejected,
 )
+from gateway.core.auth.caller import Caller
+from gateway.core.auth.tokens import hash_token
 from gateway.core.crud import get_one
 from gateway.core.enums import SyncState
 from gateway.core.errors import InvalidInput, NotFound, PermissionDenied, TrackerRefused, TrackerUnavailable
 from gateway.core.logs import get_logger
-from gateway.core.models import Entry, OAuthState, Project, TicketSystem, User, UserTicketsystem
+from gateway.core.models import Entry, Link, OAuthState, Project, TicketSystem, User
 from gateway.core.permissions import require_admin
 from gateway.core.plugins import ConnectorMissing, ConnectorRegistry
 from gateway.core.secrets_at_rest import (
@@ -68,7 +68,7 @@ class LinkState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LinkStatus:
-    link: UserTicketsystem
+    link: Link
     system: TicketSystem
     state: LinkState
     auth_kind: AuthKind | None
@@ -94,7 +94,7 @@ class ConnectResult:
     """Either where to send the browser (OAuth) or the link, already connected (API key, token)."""
 
     authorization_url: str | None
-    link: UserTicketsystem
+    link: Link
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +110,7 @@ class ConnectorRuntime:
         return f"{self.public_url.rstrip('/')}/api/oauth/callback/{system_id}"
 
 
-def build_connector(system: TicketSystem, runtime: ConnectorRuntime) -> Connector:
+def build_connector(system: TicketSystem, runtime: ConnectorRuntime) -> Connector[Any]:
     """The ticket system's connector, with its config validated and its app-level secrets decrypted."""
     info = runtime.registry.require(system.type)
     try:
@@ -130,22 +130,16 @@ def build_connector(system: TicketSystem, runtime: ConnectorRuntime) -> Connecto
 # --- The ADMIN's side -------------------------------------------------------------------------------------------
 
 
-async def set_link_enabled(
-    session: AsyncSession, caller: Caller, user_id: int, system_id: int, enabled: bool
-) -> UserTicketsystem:
+async def set_link_enabled(session: AsyncSession, caller: Caller, user_id: int, system_id: int, enabled: bool) -> Link:
     """Enable or disable a user's link; disabling keeps tokens and history but stops syncing."""
     require_admin(caller, "enable links to ticket systems")
     user = await session.get(User, user_id)
     if user is None or user.deleted_at is not None:
         raise NotFound(f"user {user_id} does not exist")
     system = await live_system(session, system_id)
-    link = await session.scalar(
-        select(UserTicketsystem).where(
-            UserTicketsystem.user_id == user.id, UserTicketsystem.ticket_system_id == system.id
-        )
-    )
+    link = await session.scalar(select(Link).where(Link.user_id == user.id, Link.ticket_system_id == system.id))
     if link is None:
-        link = UserTicketsystem(user_id=user.id, ticket_system_id=system.id)
+        link = Link(user_id=user.id, ticket_system_id=system.id)
         session.add(link)
     link.enabled = enabled
     await session.flush()
@@ -160,11 +154,11 @@ async def list_my_links(
 ) -> list[LinkStatus]:
     rows = (
         await session.execute(
-            select(UserTicketsystem, TicketSystem)
-            .join(TicketSystem, TicketSystem.id == UserTicketsystem.ticket_system_id)
+            select(Link, TicketSystem)
+            .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
             .where(
-                UserTicketsystem.user_id == caller.user_id,
-                UserTicketsystem.enabled.is_(True),
+                Link.user_id == caller.user_id,
+                Link.enabled.is_(True),
                 TicketSystem.deleted_at.is_(None),
             )
             .order_by(TicketSystem.name)
@@ -189,14 +183,14 @@ async def list_my_links(
     return statuses
 
 
-def _auth_kind_of(connector: type[Connector], system: TicketSystem) -> AuthKind | None:
+def _auth_kind_of(connector: type[Connector[Any]], system: TicketSystem) -> AuthKind | None:
     try:
         return connector.auth_kind_for(msgspec.convert(system.config, connector.config_type))
     except msgspec.ValidationError:
         return None
 
 
-def link_state(link: UserTicketsystem, *, connector_installed: bool, now: datetime) -> LinkState:
+def link_state(link: Link, *, connector_installed: bool, now: datetime) -> LinkState:
     if not connector_installed:
         return LinkState.CONNECTOR_MISSING
     if link.needs_reconnect:
@@ -210,16 +204,16 @@ def link_state(link: UserTicketsystem, *, connector_installed: bool, now: dateti
     return LinkState.CONNECTED
 
 
-async def my_link(session: AsyncSession, caller: Caller, system_id: int) -> tuple[UserTicketsystem, TicketSystem]:
+async def my_link(session: AsyncSession, caller: Caller, system_id: int) -> tuple[Link, TicketSystem]:
     """The caller's enabled link to a live ticket system, or `NotFound`."""
     row = (
         await session.execute(
-            select(UserTicketsystem, TicketSystem)
-            .join(TicketSystem, TicketSystem.id == UserTicketsystem.ticket_system_id)
+            select(Link, TicketSystem)
+            .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
             .where(
-                UserTicketsystem.user_id == caller.user_id,
-                UserTicketsystem.ticket_system_id == system_id,
-                UserTicketsystem.enabled.is_(True),
+                Link.user_id == caller.user_id,
+                Link.ticket_system_id == system_id,
+                Link.enabled.is_(True),
                 TicketSystem.deleted_at.is_(None),
             )
         )
@@ -243,7 +237,7 @@ async def start_connect(
     if not system.enabled:
         raise InvalidInput(f"ticket system {system.name!r} is disabled")
     connector = build_connector(system, runtime)
-    auth_kind = connector.effective_auth_kind
+    auth_kind = connector.auth_kind
     if auth_kind in (AuthKind.OAUTH2, AuthKind.OAUTH1):
         state = secrets.token_urlsafe(32)
         start = await _remote(connector.authorization_url(state), "start the authorisation")
@@ -287,7 +281,7 @@ async def finish_oauth(
     runtime: ConnectorRuntime,
     login_session_token: str | None,
     now: datetime,
-) -> UserTicketsystem:
+) -> Link:
     """The OAuth callback: check `state` belongs to this caller (and browser session), then exchange the code."""
     pending = await session.scalar(select(OAuthState).where(OAuthState.state_hash == hash_token(state)))
     if pending is None or pending.expires_at <= now:
@@ -326,7 +320,7 @@ async def disconnect(session: AsyncSession, caller: Caller, system_id: int, runt
     await session.flush()
 
 
-def _connected(link: UserTicketsystem, credentials: Credentials, timezone: str | None, key_ring: KeyRing) -> None:
+def _connected(link: Link, credentials: Credentials, timezone: str | None, key_ring: KeyRing) -> None:
     credentials.timezone = timezone
     store_credentials(link, credentials, key_ring)
     link.remote_timezone = timezone

@@ -20,9 +20,9 @@ from typing import Any
 import msgspec
 import pluggy
 
+from gateway.connectors import AuthKind, Capability, Connector, EntryChange
+from gateway.connectors._base import CAPABILITY_METHODS
 from gateway.core import hookspecs
-from gateway.core.commit_events import EntryChange
-from gateway.core.connectors import AuthKind, Connector
 from gateway.core.errors import GatewayError, reason_of
 from gateway.core.logs import get_logger
 
@@ -37,14 +37,18 @@ class ConnectorMissing(GatewayError):
 @dataclass(frozen=True, slots=True)
 class ConnectorInfo:
     name: str
-    connector: type[Connector]
+    connector: type[Connector[Any]]
     plugin: str
     distribution: str | None
     version: str | None
 
     @property
-    def auth_kind(self) -> AuthKind:
-        return self.connector.auth_kind
+    def auth_modes(self) -> dict[str, AuthKind]:
+        return dict(self.connector.auth_modes)
+
+    @property
+    def capabilities(self) -> list[Capability]:
+        return sorted(self.connector.capabilities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,19 +179,51 @@ class InvalidConnector(ValueError):
     """What a plugin returned cannot be used as a connector class."""
 
 
-def validated_connector(connector: object) -> type[Connector]:
+def validated_connector(connector: object) -> type[Connector[Any]]:
     """`connector` as a connector class, or `InvalidConnector` saying what is wrong with it."""
     if not (inspect.isclass(connector) and issubclass(connector, Connector)):
-        raise InvalidConnector(f"returned {connector!r}, which is not a subclass of gateway.core.connectors.Connector")
+        raise InvalidConnector(f"returned {connector!r}, which is not a subclass of gateway.connectors.Connector")
     label = connector.__qualname__
     name = getattr(connector, "name", None)
     if not isinstance(name, str) or not CONNECTOR_NAME.match(name):
         raise InvalidConnector(f"{label}.name must be lower case letters, digits, '_' or '-' (got {name!r})")
-    if not isinstance(getattr(connector, "auth_kind", None), AuthKind):
-        raise InvalidConnector(f"{label}.auth_kind must be an AuthKind")
     config_type = connector.config_type
     if not (inspect.isclass(config_type) and issubclass(config_type, msgspec.Struct)):
         raise InvalidConnector(f"{label}.config_type must be a msgspec.Struct subclass")
+    _check_auth_modes(connector, label)
+    _check_capabilities(connector, label)
     if inspect.isabstract(connector):
         raise InvalidConnector(f"{label} does not implement: {', '.join(sorted(connector.__abstractmethods__))}")
     return connector
+
+
+def _check_auth_modes(connector: type[Connector[Any]], label: str) -> None:
+    modes = getattr(connector, "auth_modes", None)
+    if not isinstance(modes, Mapping) or not modes:
+        raise InvalidConnector(f"{label}.auth_modes must map each auth mode's name to an AuthKind")
+    for mode, kind in modes.items():
+        if not isinstance(mode, str) or not isinstance(kind, AuthKind):
+            raise InvalidConnector(f"{label}.auth_modes must map each auth mode's name to an AuthKind")
+    field_name = connector.auth_mode_field
+    if len(modes) > 1 and field_name is None:
+        raise InvalidConnector(
+            f"{label} has several auth_modes: auth_mode_field must name the config field choosing one"
+        )
+    if field_name is not None and field_name not in {f.name for f in msgspec.structs.fields(connector.config_type)}:
+        raise InvalidConnector(f"{label}.auth_mode_field names {field_name!r}, which its config struct does not have")
+
+
+def _check_capabilities(connector: type[Connector[Any]], label: str) -> None:
+    declared = getattr(connector, "capabilities", None)
+    if not isinstance(declared, frozenset) or not all(isinstance(c, Capability) for c in declared):
+        raise InvalidConnector(f"{label}.capabilities must be a frozenset of Capability")
+    for capability, methods in CAPABILITY_METHODS.items():
+        overridden = [m for m in methods if getattr(connector, m) is not getattr(Connector, m)]
+        if capability in declared and len(overridden) < len(methods):
+            missing = ", ".join(m for m in methods if m not in overridden)
+            raise InvalidConnector(f"{label} declares Capability.{capability.name} but does not implement {missing}")
+        if capability not in declared and overridden:
+            raise InvalidConnector(
+                f"{label} implements {', '.join(overridden)} but does not declare Capability.{capability.name}"
+                " in its capabilities, so the gateway would never call it"
+            )

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.connectors import Credentials
-from gateway.core.models import OAuthState, TicketSystem, UserTicketsystem
+from gateway.connectors import Credentials
+from gateway.core.models import Link, OAuthState, TicketSystem
 from gateway.core.vault import KeyRing
 
 ROTATION_BATCH = 200
@@ -43,7 +43,7 @@ def open_system_secrets(system: TicketSystem, key_ring: KeyRing) -> dict[str, st
     return opened
 
 
-def store_credentials(link: UserTicketsystem, credentials: Credentials, key_ring: KeyRing) -> None:
+def store_credentials(link: Link, credentials: Credentials, key_ring: KeyRing) -> None:
     link.access_token = key_ring.encrypt(credentials.access_token)
     link.token_secret = seal(credentials.secret, key_ring)
     link.token_expires_at = credentials.expires_at
@@ -54,7 +54,7 @@ def store_credentials(link: UserTicketsystem, credentials: Credentials, key_ring
     link.remote_login = credentials.login
 
 
-def open_credentials(link: UserTicketsystem, key_ring: KeyRing) -> Credentials | None:
+def open_credentials(link: Link, key_ring: KeyRing) -> Credentials | None:
     """The link's credentials, decrypted; None when the user has not connected."""
     if link.access_token is None:
         return None
@@ -69,7 +69,7 @@ def open_credentials(link: UserTicketsystem, key_ring: KeyRing) -> Credentials |
     )
 
 
-def forget_credentials(link: UserTicketsystem) -> None:
+def forget_credentials(link: Link) -> None:
     link.access_token = link.token_secret = None
     link.token_expires_at = None
     link.remote_login = link.remote_site_id = None
@@ -83,7 +83,7 @@ class RotationResult:
 
 # (model, columns holding vault ciphertext)
 _ENCRYPTED_COLUMNS: list[tuple[type, tuple[str, ...]]] = [
-    (UserTicketsystem, ("access_token", "token_secret")),
+    (Link, ("access_token", "token_secret")),
     (TicketSystem, ("secrets",)),
     (OAuthState, ("code_verifier",)),
 ]

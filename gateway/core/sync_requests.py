@@ -14,15 +14,15 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.commit_events import record_link_to_sync
-from gateway.core.models import Entry, Project, UserTicketsystem, WorklogSyncState
+from gateway.core.models import Entry, Link, Project, WorklogSyncState
 
 
 async def request_sync(session: AsyncSession, link_ids: Iterable[int], *, now: datetime) -> list[int]:
     ids = sorted(set(link_ids))
     if ids:
         await session.execute(
-            update(UserTicketsystem)
-            .where(UserTicketsystem.id.in_(ids))
+            update(Link)
+            .where(Link.id.in_(ids))
             .values(sync_requested_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -37,11 +37,11 @@ async def request_sync_for_entry(session: AsyncSession, entry: Entry, *, now: da
     holder = select(WorklogSyncState.link_id).where(WorklogSyncState.entry_id == entry.id).scalar_subquery()
     link_ids = (
         await session.scalars(
-            select(UserTicketsystem.id).where(
-                UserTicketsystem.enabled.is_(True),
+            select(Link.id).where(
+                Link.enabled.is_(True),
                 or_(
-                    (UserTicketsystem.user_id == entry.user_id) & (UserTicketsystem.ticket_system_id == project_system),
-                    UserTicketsystem.id == holder,
+                    (Link.user_id == entry.user_id) & (Link.ticket_system_id == project_system),
+                    Link.id == holder,
                 ),
             )
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.connectors import TicketData
+from gateway.connectors import TicketData
 from gateway.core.models import Ticket
 
 

@@ -16,10 +16,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.connectors import ConnectorError, NotFound
+from gateway.connectors import ConnectorError, NotFound
 from gateway.core.errors import InvalidInput
 from gateway.core.links import ConnectorRuntime, build_connector
-from gateway.core.models import Project, TicketSystem, UserTicketsystem
+from gateway.core.models import Link, Project, TicketSystem
 from gateway.core.plugins import ConnectorMissing
 from gateway.core.secrets_at_rest import open_credentials
 from gateway.core.ticket_cache import cached_ticket, upsert_ticket
@@ -44,11 +44,11 @@ class TicketChecker:
         if await cached_ticket(session, system.id, ticket) is not None:
             return
         link = await session.scalar(
-            select(UserTicketsystem).where(
-                UserTicketsystem.user_id == user_id,
-                UserTicketsystem.ticket_system_id == system.id,
-                UserTicketsystem.enabled.is_(True),
-                UserTicketsystem.needs_reconnect.is_(False),
+            select(Link).where(
+                Link.user_id == user_id,
+                Link.ticket_system_id == system.id,
+                Link.enabled.is_(True),
+                Link.needs_reconnect.is_(False),
             )
         )
         credentials = open_credentials(link, self.runtime.key_ring) if link is not None else None

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.connectors import Rejected, WebhookEvent, WebhookEventKind
+from gateway.connectors import Rejected, WebhookEvent, WebhookEventKind
 from gateway.core.errors import AuthenticationFailed, InvalidInput, NotFound
 from gateway.core.links import ConnectorRuntime, build_connector, live_system
 from gateway.core.logs import get_logger
-from gateway.core.models import UserTicketsystem, WebhookDelivery
+from gateway.core.models import Link, WebhookDelivery
 from gateway.core.sync_requests import request_sync
 from gateway.core.ticket_cache import drop_ticket, upsert_ticket
 
@@ -82,12 +82,12 @@ async def _apply(session: AsyncSession, system_id: int, event: WebhookEvent, *, 
     elif event.kind is WebhookEventKind.TICKET_DELETED and event.ticket_key:
         await drop_ticket(session, system_id, event.ticket_key)
     elif event.kind is WebhookEventKind.WORKLOG_CHANGED:
-        stmt = select(UserTicketsystem.id).where(
-            UserTicketsystem.ticket_system_id == system_id,
-            UserTicketsystem.enabled.is_(True),
-            UserTicketsystem.access_token.is_not(None),
+        stmt = select(Link.id).where(
+            Link.ticket_system_id == system_id,
+            Link.enabled.is_(True),
+            Link.access_token.is_not(None),
         )
         if event.account_id is not None:
-            stmt = stmt.where(UserTicketsystem.remote_account_id == event.account_id)
+            stmt = stmt.where(Link.remote_account_id == event.account_id)
         return set((await session.scalars(stmt)).all())
     return set()

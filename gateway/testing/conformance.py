@@ -20,13 +20,13 @@ that 401/404/422/429/5xx answers become the core's error types.
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
-from gateway.core.connectors import (
+from gateway.connectors import (
     AuthExpired,
-    AuthKind,
+    Capability,
     Connector,
     ConnectorError,
     Credentials,
@@ -85,7 +85,7 @@ def draft(marker: str, ticket: str, minutes: int = 90, description: str = "Confo
 
 
 async def pull_everything(
-    connector: Connector, credentials: Credentials, cursor: str | None
+    connector: Connector[Any], credentials: Credentials, cursor: str | None
 ) -> tuple[list[RemoteWorklog], list[str], str | None, int]:
     """Follow `next_page` to the end: (worklogs, deleted ids, the final cursor, pages read)."""
     worklogs: list[RemoteWorklog] = []
@@ -106,12 +106,12 @@ async def pull_everything(
 class ConnectorConformance:
     """Mix into a test class that provides the `connector` and `tracker` fixtures."""
 
-    async def test_account_answers_for_valid_credentials(self, connector: Connector, tracker: FakeTracker) -> None:
+    async def test_account_answers_for_valid_credentials(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         account = await connector.account(tracker.credentials())
         assert account.id
         assert account.name
 
-    async def test_push_create_find_update_delete(self, connector: Connector, tracker: FakeTracker) -> None:
+    async def test_push_create_find_update_delete(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         credentials = tracker.credentials()
         created = await connector.create_worklog(credentials, draft("conformance-1", tracker.ticket))
         assert created.id
@@ -135,11 +135,11 @@ class ConnectorConformance:
         # Deleting what is already gone is not an error: a retried delete must succeed.
         await connector.delete_worklog(credentials, tracker.ticket, updated.id)
 
-    async def test_an_unknown_marker_finds_nothing(self, connector: Connector, tracker: FakeTracker) -> None:
+    async def test_an_unknown_marker_finds_nothing(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         assert await connector.find_worklog_by_marker(tracker.credentials(), tracker.ticket, "never-written") is None
 
     async def test_pull_reads_every_page_and_continues_from_its_cursor(
-        self, connector: Connector, tracker: FakeTracker
+        self, connector: Connector[Any], tracker: FakeTracker
     ) -> None:
         credentials = tracker.credentials()
         count = (tracker.page_size or 3) + 2
@@ -154,7 +154,9 @@ class ConnectorConformance:
         worklogs, _deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
         assert later in {worklog.id for worklog in worklogs}
 
-    async def test_pull_reports_deletions_after_the_cursor(self, connector: Connector, tracker: FakeTracker) -> None:
+    async def test_pull_reports_deletions_after_the_cursor(
+        self, connector: Connector[Any], tracker: FakeTracker
+    ) -> None:
         credentials = tracker.credentials()
         doomed = tracker.add_remote_worklog(tracker.ticket, DAY, 20, "to be deleted")
         _worklogs, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
@@ -162,14 +164,14 @@ class ConnectorConformance:
         _worklogs, deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
         assert doomed in deleted
 
-    async def test_fetch_ticket(self, connector: Connector, tracker: FakeTracker) -> None:
+    async def test_fetch_ticket(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         ticket = await connector.fetch_ticket(tracker.credentials(), tracker.ticket)
         assert ticket.key == tracker.ticket
         assert ticket.summary
         with pytest.raises(NotFound):
             await connector.fetch_ticket(tracker.credentials(), tracker.missing_ticket)
 
-    def test_a_genuine_webhook_verifies_and_parses(self, connector: Connector, tracker: FakeTracker) -> None:
+    def test_a_genuine_webhook_verifies_and_parses(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         raw_headers, body = tracker.ticket_changed_webhook()
         headers = lower_case(raw_headers)
         assert connector.verify_webhook(headers, body)
@@ -178,18 +180,18 @@ class ConnectorConformance:
         kinds = {(event.kind, event.ticket.key if event.ticket else event.ticket_key) for event in delivery.events}
         assert (WebhookEventKind.TICKET_CHANGED, tracker.ticket) in kinds
 
-    def test_a_tampered_webhook_is_refused(self, connector: Connector, tracker: FakeTracker) -> None:
+    def test_a_tampered_webhook_is_refused(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         headers, body = tracker.ticket_changed_webhook()
         assert not connector.verify_webhook(lower_case(headers), body + b" ")
 
-    def test_an_unsigned_webhook_is_refused(self, connector: Connector, tracker: FakeTracker) -> None:
+    def test_an_unsigned_webhook_is_refused(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         headers, body = tracker.ticket_changed_webhook()
         unsigned = {k: v for k, v in lower_case(headers).items() if k != tracker.signature_header.lower()}
         assert not connector.verify_webhook(unsigned, body)
 
-    async def test_refresh_gives_working_credentials(self, connector: Connector, tracker: FakeTracker) -> None:
-        if connector.effective_auth_kind is not AuthKind.OAUTH2:
-            pytest.skip(f"{connector.name} does not use refresh tokens ({connector.effective_auth_kind.value})")
+    async def test_refresh_gives_working_credentials(self, connector: Connector[Any], tracker: FakeTracker) -> None:
+        if not connector.supports(Capability.REFRESH):
+            pytest.skip(f"{connector.name} does not refresh in auth mode {connector.auth_mode}")
         old = tracker.credentials()
         new = await connector.refresh(old)
         assert new.access_token != old.access_token
@@ -209,7 +211,7 @@ class ConnectorConformance:
     )
     async def test_failures_become_the_core_error_types(
         self,
-        connector: Connector,
+        connector: Connector[Any],
         tracker: FakeTracker,
         status: int,
         headers: dict[str, str],

@@ -8,9 +8,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from gateway.api.app import create_app
-from gateway.core.connectors import Credentials
+from gateway.connectors import Credentials
 from gateway.core.db import create_engine, create_session_factory
-from gateway.core.models import Project, TicketSystem, UserTicketsystem
+from gateway.core.models import Link, Project, TicketSystem
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
 from gateway.core.settings import Settings
@@ -90,7 +90,7 @@ async def linked(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> int:
         project.ticket_system_id = system.id
         project.ticket_prefixes = ["ALP", "TL"]
         access, refresh = tasklog.issue_tokens("u1", lifetime=3600)
-        link = UserTicketsystem(user_id=world.users["dev_a"].id, ticket_system_id=system.id, enabled=True)
+        link = Link(user_id=world.users["dev_a"].id, ticket_system_id=system.id, enabled=True)
         store_credentials(link, Credentials(access_token=access, secret=refresh, account_id="u1"), key_ring)
         session.add(link)
         await session.commit()

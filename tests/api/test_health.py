@@ -4,7 +4,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from gateway.api.app import create_app
-from gateway.core.connectors import hookimpl
+from gateway.connectors import hookimpl
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
 from gateway.core.vault import KeyRing

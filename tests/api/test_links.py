@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from gateway.core.db import create_engine, create_session_factory
-from gateway.core.models import OAuthState, TicketSystem, UserTicketsystem
+from gateway.core.models import Link, OAuthState, TicketSystem
 from gateway.core.passwords import hash_password
 from gateway.core.plugins import build_registry
 from gateway.core.vault import KeyRing, is_ciphertext
@@ -45,7 +45,7 @@ async def add_system(world: World, fake: FakeTasklog, connector: str = "tasklog"
             name=f"Tasklog ({connector})",
             type=connector,
             base_url=fake.base_url,
-            config={"client_id": fake.client_id},
+            config={"client_id": fake.client_id} if connector == "tasklog" else {},
             book_time=True,
         )
         session.add(system)
@@ -141,13 +141,11 @@ async def test_oauth_linking_from_enable_to_disconnect(
     assert (stored.access_token, stored.token_secret) == (None, None)
 
 
-async def stored_link(world: World, username: str, system_id: int) -> UserTicketsystem:
+async def stored_link(world: World, username: str, system_id: int) -> Link:
     engine = create_engine(world.database_url)
     async with create_session_factory(engine)() as session:
         link = await session.scalar(
-            select(UserTicketsystem).where(
-                UserTicketsystem.user_id == world.users[username].id, UserTicketsystem.ticket_system_id == system_id
-            )
+            select(Link).where(Link.user_id == world.users[username].id, Link.ticket_system_id == system_id)
         )
     await engine.dispose()
     assert link is not None

@@ -8,9 +8,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from gateway.core.connectors import Credentials, hmac_sha256_hex
+from gateway.connectors import Credentials, hmac_sha256_hex
 from gateway.core.db import create_engine, create_session_factory
-from gateway.core.models import Ticket, TicketSystem, UserTicketsystem, WebhookDelivery
+from gateway.core.models import Link, Ticket, TicketSystem, WebhookDelivery
 from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
 from gateway.core.vault import KeyRing
 from tests.api.world import World
@@ -43,7 +43,7 @@ async def system_id(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> in
         session.add(system)
         await session.flush()
         for username, account in (("dev_a", "u1"), ("dev_b", "u2")):
-            link = UserTicketsystem(user_id=world.users[username].id, ticket_system_id=system.id, enabled=True)
+            link = Link(user_id=world.users[username].id, ticket_system_id=system.id, enabled=True)
             store_credentials(link, Credentials(access_token=f"token-{account}", account_id=account), key_ring)
             session.add(link)
         await session.commit()
@@ -63,7 +63,7 @@ async def count(world: World, model: type) -> int:
 async def sync_requested(world: World) -> dict[str, bool]:
     engine = create_engine(world.database_url)
     async with create_session_factory(engine)() as session:
-        links = (await session.scalars(select(UserTicketsystem))).all()
+        links = (await session.scalars(select(Link))).all()
     await engine.dispose()
     names = {user.id: name for name, user in world.users.items()}
     return {names[link.user_id]: link.sync_requested_at is not None for link in links}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.core.connectors import Credentials
+from gateway.connectors import Credentials
 from gateway.core.db import create_engine, create_session_factory
-from gateway.core.models import TicketSystem, UserTicketsystem
+from gateway.core.models import Link, TicketSystem
 from gateway.core.secrets_at_rest import open_credentials, open_system_secrets, seal_system_secrets, store_credentials
 from gateway.core.users import create_user
 from gateway.core.vault import KeyRing, generate_key_line, key_id_of
@@ -25,17 +25,17 @@ async def store_secrets(database_url: str, key_ring: KeyRing) -> None:
         )
         session.add(system)
         await session.flush()
-        link = UserTicketsystem(user_id=user.id, ticket_system_id=system.id, enabled=True)
+        link = Link(user_id=user.id, ticket_system_id=system.id, enabled=True)
         store_credentials(link, Credentials(access_token="at-1", secret="rt-1"), key_ring)
         session.add(link)
         await session.commit()
     await engine.dispose()
 
 
-async def stored_values(database_url: str) -> tuple[UserTicketsystem, TicketSystem]:
+async def stored_values(database_url: str) -> tuple[Link, TicketSystem]:
     engine = create_engine(database_url)
     async with create_session_factory(engine)() as session:
-        link = await session.get(UserTicketsystem, 1)
+        link = await session.get(Link, 1)
         system = await session.get(TicketSystem, 1)
     await engine.dispose()
     assert link is not None

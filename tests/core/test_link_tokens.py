@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.core.connectors import AuthRevoked, ConnectorContext, Credentials
+from gateway.connectors import AuthRevoked, ConnectorContext, Credentials
 from gateway.core.db import create_session_factory
 from gateway.core.link_tokens import usable_credentials
-from gateway.core.models import TicketSystem, UserTicketsystem
+from gateway.core.models import Link, TicketSystem
 from gateway.core.secrets_at_rest import open_credentials, store_credentials
 from gateway.core.users import create_user
 from gateway.core.vault import KeyRing
@@ -50,16 +50,16 @@ async def make_link(engine: AsyncEngine, key_ring: KeyRing, credentials: Credent
         system = TicketSystem(name="Tasklog", type="tasklog", base_url="http://x", config={"client_id": "gateway"})
         session.add(system)
         await session.flush()
-        link = UserTicketsystem(user_id=user.id, ticket_system_id=system.id, enabled=True)
+        link = Link(user_id=user.id, ticket_system_id=system.id, enabled=True)
         store_credentials(link, credentials, key_ring)
         session.add(link)
         await session.commit()
         return link.id
 
 
-async def stored(engine: AsyncEngine, link_id: int) -> UserTicketsystem:
+async def stored(engine: AsyncEngine, link_id: int) -> Link:
     async with create_session_factory(engine)() as session:
-        link = await session.get(UserTicketsystem, link_id)
+        link = await session.get(Link, link_id)
     assert link is not None
     return link
 

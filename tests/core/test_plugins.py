@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.connectors import AuthKind, Capability, Connector, EntryChange, TokenConnector, hookimpl
 from gateway.core.auth.caller import Caller
-from gateway.core.commit_events import EntryChange
-from gateway.core.connectors import AuthKind, Connector, hookimpl
 from gateway.core.db import create_session_factory
 from gateway.core.entries import EntryCreate, create_entry
 from gateway.core.enums import UserType
@@ -43,13 +42,41 @@ class ShadowTasklog(TasklogConnector):
     """Claims the name of the example connector."""
 
 
-class Unfinished(Connector):
+class Unfinished(Connector[Any]):
     name = "unfinished"
-    auth_kind = AuthKind.API_KEY
+    auth_modes = {"api_key": AuthKind.API_KEY}
 
 
 class BadName(TasklogConnector):
     name = "Bad Name"
+
+
+class NoAuthModes(TasklogConnector):
+    name = "no-modes"
+    auth_modes: Any = {}
+
+
+class TwoModesNoField(TasklogConnector):
+    name = "two-modes"
+    auth_modes = {"oauth2": AuthKind.OAUTH2, "token": AuthKind.PERSONAL_TOKEN}
+
+
+class ModeFieldMissing(TasklogConnector):
+    name = "mode-field"
+    auth_modes = {"oauth2": AuthKind.OAUTH2, "token": AuthKind.PERSONAL_TOKEN}
+    auth_mode_field = "auth"
+
+
+class SearchUndeclared(TasklogConnector):
+    name = "search-undeclared"
+    capabilities = TasklogConnector.capabilities - {Capability.SEARCH}
+
+
+class WebhooksWithoutMethods(TokenConnector[Any]):
+    name = "hookless"
+    capabilities = frozenset({Capability.WEBHOOKS})
+    account = create_worklog = update_worklog = delete_worklog = TasklogConnector.account
+    find_worklog_by_marker = pull_worklogs = fetch_ticket = TasklogConnector.account
 
 
 def test_installed_plugins_are_found_through_the_entry_point_group() -> None:
@@ -57,12 +84,22 @@ def test_installed_plugins_are_found_through_the_entry_point_group() -> None:
     assert registry.problems == []
     info = registry.require("tasklog")
     assert info.connector is TasklogConnector
-    assert (info.distribution, info.version, info.auth_kind) == (
+    assert (info.distribution, info.version, info.auth_modes) == (
         "timetracker-gateway-example-connector",
         "1.0.0",
-        AuthKind.OAUTH2,
+        {"oauth2": AuthKind.OAUTH2},
     )
-    assert registry.require("tasklog-token").auth_kind is AuthKind.PERSONAL_TOKEN
+    assert registry.require("tasklog-token").auth_modes == {"personal_token": AuthKind.PERSONAL_TOKEN}
+    assert Capability.REFRESH in info.capabilities
+    assert Capability.REFRESH not in registry.require("tasklog-token").capabilities
+
+
+def test_the_config_struct_comes_from_the_type_argument() -> None:
+    from example_connector.connector import TasklogConfig, TasklogTokenConfig, TasklogTokenConnector
+
+    assert TasklogConnector.config_type is TasklogConfig
+    assert TasklogTokenConnector.config_type is TasklogTokenConfig
+    assert ShadowTasklog.config_type is TasklogConfig  # inherited
 
 
 def test_a_name_claimed_twice_is_refused_for_both_with_a_clear_report() -> None:
@@ -80,6 +117,21 @@ def test_a_name_claimed_twice_is_refused_for_both_with_a_clear_report() -> None:
         (Plugin(Unfinished), "Unfinished does not implement: account, authorization_url"),
         (Plugin(BadName), "BadName.name must be lower case"),
         (Plugin("not a class"), "returned 'not a class', which is not a subclass of"),
+        (Plugin(NoAuthModes), "NoAuthModes.auth_modes must map each auth mode's name to an AuthKind"),
+        (Plugin(TwoModesNoField), "TwoModesNoField has several auth_modes: auth_mode_field must name the config"),
+        (Plugin(ModeFieldMissing), "ModeFieldMissing.auth_mode_field names 'auth', which its config struct does not"),
+        (Plugin(SearchUndeclared), "SearchUndeclared implements search_tickets but does not declare Capability.SEARCH"),
+        (Plugin(WebhooksWithoutMethods), "declares Capability.WEBHOOKS but does not implement verify_webhook, parse"),
+    ],
+    ids=[
+        "abstract",
+        "name",
+        "not-a-class",
+        "no-modes",
+        "modes-without-field",
+        "unknown-field",
+        "undeclared",
+        "missing",
     ],
 )
 def test_invalid_connectors_are_reported_and_skipped(plugin: Plugin, problem: str) -> None:
@@ -173,7 +225,7 @@ def test_plugins_list_reports_broken_and_clashing_plugins(run_gateway: Run, tmp_
         textwrap.dedent(
             """
             from example_connector.connector import TasklogConnector
-            from gateway.core.connectors import hookimpl
+            from gateway.connectors import hookimpl
 
             class Shadow(TasklogConnector):
                 pass

@@ -5,19 +5,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.models import SyncRun, TicketSystem, UserTicketsystem
+from gateway.core.models import Link, SyncRun, TicketSystem
 from gateway.core.sync_runs import ABANDONED, close_abandoned_runs
 from gateway.core.users import create_user
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
-async def make_link(session: AsyncSession) -> UserTicketsystem:
+async def make_link(session: AsyncSession) -> Link:
     user = await create_user(session, "ada", password="long enough pw")
     system = TicketSystem(name="Redmine", type="redmine", base_url="http://127.0.0.1:3000")
     session.add(system)
     await session.flush()
-    link = UserTicketsystem(user_id=user.id, ticket_system_id=system.id, enabled=True)
+    link = Link(user_id=user.id, ticket_system_id=system.id, enabled=True)
     session.add(link)
     await session.flush()
     return link

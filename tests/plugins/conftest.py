@@ -8,7 +8,7 @@ from datetime import date
 import httpx
 import pytest
 
-from gateway.core.connectors import ConnectorContext, Credentials
+from gateway.connectors import ConnectorContext, Credentials
 
 try:
     from example_connector.connector import TasklogConfig, TasklogConnector

@@ -26,7 +26,7 @@ from gateway.core.db import create_engine, create_session_factory
 from gateway.core.entries import EntryCreate, create_entry
 from gateway.core.enums import SyncState
 from gateway.core.links import ConnectorRuntime
-from gateway.core.models import Entry, UserTicketsystem
+from gateway.core.models import Entry, Link
 from gateway.core.plugins import build_registry
 from gateway.core.sync.coordination import RedisCoordinator
 from gateway.core.sync.deferred import Deferred
@@ -95,10 +95,10 @@ async def entry_states(world: World) -> dict[int, SyncState | None]:
     return {row[0]: row[1] for row in rows}
 
 
-async def link_of(world: World) -> UserTicketsystem:
+async def link_of(world: World) -> Link:
     engine = create_engine(world.database_url)
     async with create_session_factory(engine)() as session:
-        link = await session.scalar(select(UserTicketsystem).where(UserTicketsystem.user_id == world.users["dev_a"].id))
+        link = await session.scalar(select(Link).where(Link.user_id == world.users["dev_a"].id))
     await engine.dispose()
     assert link is not None
     return link

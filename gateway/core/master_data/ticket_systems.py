@@ -9,8 +9,8 @@ import msgspec
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.connectors import ConnectorError, Rejected
 from gateway.core.auth.caller import Caller
-from gateway.core.connectors import ConnectorError, Rejected
 from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, referenced, soft_delete
 from gateway.core.errors import InvalidInput, TrackerUnavailable, reason_of
 from gateway.core.links import ConnectorRuntime, build_connector

@@ -7,10 +7,10 @@ from gateway.core.models.master_data import Account, Activity, Customer, Holiday
 from gateway.core.models.people import ApiToken, Contract, Team, User, teams_customers, teams_users
 from gateway.core.models.sync import SyncRun, UnmappedWorklog, WorklogSyncState
 from gateway.core.models.ticket_systems import (
+    Link,
     OAuthState,
     Ticket,
     TicketSystem,
-    UserTicketsystem,
     WebhookDelivery,
 )
 
@@ -24,6 +24,7 @@ __all__ = [
     "Entry",
     "EntryRevision",
     "Holiday",
+    "Link",
     "LoginAttempt",
     "LoginSession",
     "OAuthState",
@@ -35,7 +36,6 @@ __all__ = [
     "TicketSystem",
     "UnmappedWorklog",
     "User",
-    "UserTicketsystem",
     "WebhookDelivery",
     "WorklogSyncState",
     "teams_customers",

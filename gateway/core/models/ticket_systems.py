@@ -39,7 +39,7 @@ class TicketSystem(TimestampMixin, SoftDeleteMixin, Base):
         return f"TicketSystem(id={self.id!r}, name={self.name!r}, type={self.type!r})"
 
 
-class UserTicketsystem(TimestampMixin, Base):
+class Link(TimestampMixin, Base):
     """A link: one user's connection to one ticket system, with that user's encrypted credentials."""
 
     __tablename__ = "users_ticket_systems"
@@ -81,7 +81,7 @@ class UserTicketsystem(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return (
-            f"UserTicketsystem(id={self.id!r}, user_id={self.user_id!r}, "
+            f"Link(id={self.id!r}, user_id={self.user_id!r}, "
             f"ticket_system_id={self.ticket_system_id!r}, enabled={self.enabled!r})"
         )
 

@@ -26,8 +26,7 @@ import msgspec
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.core.commit_events import record_entry_change
-from gateway.core.connectors import (
+from gateway.connectors import (
     AuthExpired,
     AuthRevoked,
     Connector,
@@ -40,6 +39,7 @@ from gateway.core.connectors import (
     Transient,
     WorklogDraft,
 )
+from gateway.core.commit_events import record_entry_change
 from gateway.core.entries import reclassify_day
 from gateway.core.entry_rules import check_entry
 from gateway.core.enums import SyncState
@@ -50,12 +50,12 @@ from gateway.core.logs import get_logger
 from gateway.core.models import (
     Activity,
     Entry,
+    Link,
     Project,
     SyncRun,
     TicketSystem,
     UnmappedWorklog,
     User,
-    UserTicketsystem,
     WorklogSyncState,
 )
 from gateway.core.revisions import audited_values, record_revision
@@ -159,9 +159,9 @@ class _LinkSync:
         self,
         deps: SyncDeps,
         session: AsyncSession,
-        link: UserTicketsystem,
+        link: Link,
         system: TicketSystem,
-        connector: Connector,
+        connector: Connector[Any],
         report: SyncReport,
     ) -> None:
         self.deps = deps
@@ -597,16 +597,16 @@ class _LinkSync:
 # --- Leases and bookkeeping -------------------------------------------------------------------------------------
 
 
-async def _link_and_system(session: AsyncSession, link_id: int) -> tuple[UserTicketsystem, TicketSystem] | None:
+async def _link_and_system(session: AsyncSession, link_id: int) -> tuple[Link, TicketSystem] | None:
     row = (
         await session.execute(
-            select(UserTicketsystem, TicketSystem)
-            .join(TicketSystem, TicketSystem.id == UserTicketsystem.ticket_system_id)
+            select(Link, TicketSystem)
+            .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
             .where(
-                UserTicketsystem.id == link_id,
-                UserTicketsystem.enabled.is_(True),
-                UserTicketsystem.needs_reconnect.is_(False),
-                UserTicketsystem.access_token.is_not(None),
+                Link.id == link_id,
+                Link.enabled.is_(True),
+                Link.needs_reconnect.is_(False),
+                Link.access_token.is_not(None),
                 TicketSystem.enabled.is_(True),
                 TicketSystem.deleted_at.is_(None),
             )
@@ -618,10 +618,10 @@ async def _link_and_system(session: AsyncSession, link_id: int) -> tuple[UserTic
 async def _take_lease(session: AsyncSession, link_id: int, owner: str, deps: SyncDeps) -> bool:
     now = deps.clock()
     result = await session.execute(
-        update(UserTicketsystem)
+        update(Link)
         .where(
-            UserTicketsystem.id == link_id,
-            or_(UserTicketsystem.sync_lease_until.is_(None), UserTicketsystem.sync_lease_until < now),
+            Link.id == link_id,
+            or_(Link.sync_lease_until.is_(None), Link.sync_lease_until < now),
         )
         .values(sync_lease_owner=owner, sync_lease_until=now + timedelta(seconds=deps.lease_seconds))
         .execution_options(synchronize_session=False)
@@ -642,8 +642,8 @@ async def _finish(
     if error is None:
         values["last_sync_at"] = now
     await session.execute(
-        update(UserTicketsystem)
-        .where(UserTicketsystem.id == link_id, UserTicketsystem.sync_lease_owner == owner)
+        update(Link)
+        .where(Link.id == link_id, Link.sync_lease_owner == owner)
         .values(**values)
         .execution_options(synchronize_session=False)
     )

@@ -19,13 +19,13 @@ from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 from sqlalchemy import exists, or_, select
 
+from gateway.connectors import Credentials
 from gateway.core.commit_events import CommittedWork
-from gateway.core.connectors import Credentials
 from gateway.core.enums import SyncState
 from gateway.core.errors import reason_of
 from gateway.core.links import build_connector, live_system
 from gateway.core.logs import get_logger
-from gateway.core.models import Entry, Project, TicketSystem, UserTicketsystem
+from gateway.core.models import Entry, Link, Project, TicketSystem
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.secrets_at_rest import open_credentials
 from gateway.core.sync.deferred import Deferred
@@ -85,11 +85,11 @@ async def run_refresh_ticket(deps: SyncDeps, system_id: int, key: str) -> bool:
         system = await live_system(session, system_id)
         connector = build_connector(system, deps.runtime)
         link = await session.scalar(
-            select(UserTicketsystem).where(
-                UserTicketsystem.ticket_system_id == system_id,
-                UserTicketsystem.enabled.is_(True),
-                UserTicketsystem.access_token.is_not(None),
-                UserTicketsystem.needs_reconnect.is_(False),
+            select(Link).where(
+                Link.ticket_system_id == system_id,
+                Link.enabled.is_(True),
+                Link.access_token.is_not(None),
+                Link.needs_reconnect.is_(False),
             )
         )
         credentials: Credentials | None = open_credentials(link, deps.runtime.key_ring) if link else None
@@ -111,33 +111,30 @@ async def due_links(deps: SyncDeps) -> list[int]:
     expires soon (a refresh keeps rotating refresh tokens alive while the user is idle)."""
     now = deps.clock()
     pending = exists().where(
-        Entry.user_id == UserTicketsystem.user_id,
+        Entry.user_id == Link.user_id,
         Entry.sync_state == SyncState.PENDING,
-        Entry.project_id.in_(select(Project.id).where(Project.ticket_system_id == UserTicketsystem.ticket_system_id)),
+        Entry.project_id.in_(select(Project.id).where(Project.ticket_system_id == Link.ticket_system_id)),
     )
     async with deps.session_factory() as session:
         ids = await session.scalars(
-            select(UserTicketsystem.id)
-            .join(TicketSystem, TicketSystem.id == UserTicketsystem.ticket_system_id)
+            select(Link.id)
+            .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
             .where(
-                UserTicketsystem.enabled.is_(True),
-                UserTicketsystem.needs_reconnect.is_(False),
-                UserTicketsystem.access_token.is_not(None),
+                Link.enabled.is_(True),
+                Link.needs_reconnect.is_(False),
+                Link.access_token.is_not(None),
                 TicketSystem.enabled.is_(True),
                 TicketSystem.deleted_at.is_(None),
                 or_(
-                    UserTicketsystem.sync_requested_at.is_not(None)
-                    & (
-                        UserTicketsystem.last_sync_at.is_(None)
-                        | (UserTicketsystem.sync_requested_at > UserTicketsystem.last_sync_at)
-                    ),
+                    Link.sync_requested_at.is_not(None)
+                    & (Link.last_sync_at.is_(None) | (Link.sync_requested_at > Link.last_sync_at)),
                     pending,
-                    UserTicketsystem.last_sync_at.is_(None),
-                    UserTicketsystem.last_sync_at < now - PULL_EVERY,
-                    UserTicketsystem.token_expires_at < now + REFRESH_AHEAD,
+                    Link.last_sync_at.is_(None),
+                    Link.last_sync_at < now - PULL_EVERY,
+                    Link.token_expires_at < now + REFRESH_AHEAD,
                 ),
             )
-            .order_by(UserTicketsystem.id)
+            .order_by(Link.id)
         )
         return list(ids.all())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any, TypedDict
 
-from gateway.core.connectors import RemoteWorklog
+from gateway.connectors import RemoteWorklog
 from gateway.core.models import Entry
 
 FIELDS = ("ticket", "day", "start", "minutes", "description")

@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
 from gateway.core.enums import SyncState
-from gateway.core.models import Entry, Project, SyncRun, TicketSystem, User, UserTicketsystem
+from gateway.core.models import Entry, Link, Project, SyncRun, TicketSystem, User
 from gateway.core.permissions import require_admin
 from gateway.core.sync.jobs import PULL_EVERY
 
 
 @dataclass(frozen=True, slots=True)
 class LinkSyncStatus:
-    link: UserTicketsystem
+    link: Link
     system: TicketSystem
     username: str
     last_run: SyncRun | None
@@ -28,20 +28,20 @@ class LinkSyncStatus:
 
 
 async def my_sync_status(session: AsyncSession, caller: Caller) -> list[LinkSyncStatus]:
-    return await _statuses(session, UserTicketsystem.user_id == caller.user_id)
+    return await _statuses(session, Link.user_id == caller.user_id)
 
 
 async def all_sync_status(session: AsyncSession, caller: Caller) -> list[LinkSyncStatus]:
     require_admin(caller, "see every user's sync")
-    return await _statuses(session, UserTicketsystem.enabled.is_(True))
+    return await _statuses(session, Link.enabled.is_(True))
 
 
 async def _statuses(session: AsyncSession, condition: object) -> list[LinkSyncStatus]:
     rows = (
         await session.execute(
-            select(UserTicketsystem, TicketSystem, User.username)
-            .join(TicketSystem, TicketSystem.id == UserTicketsystem.ticket_system_id)
-            .join(User, User.id == UserTicketsystem.user_id)
+            select(Link, TicketSystem, User.username)
+            .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
+            .join(User, User.id == Link.user_id)
             .where(condition, TicketSystem.deleted_at.is_(None))  # type: ignore[arg-type]
             .order_by(User.username, TicketSystem.name)
         )
@@ -76,7 +76,7 @@ async def _statuses(session: AsyncSession, condition: object) -> list[LinkSyncSt
     return statuses
 
 
-def _next_run(link: UserTicketsystem, pending: int) -> datetime | None:
+def _next_run(link: Link, pending: int) -> datetime | None:
     """When the scheduler will sync the link next (at the latest): now-ish if something waits, else the next pull."""
     if not link.enabled or link.needs_reconnect or link.access_token is None:
         return None

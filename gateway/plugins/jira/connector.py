@@ -14,22 +14,27 @@ keeping the linked user's own worklogs. Worklog bodies name the issue by id only
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import msgspec
 
-from gateway.core.connectors import (
+from gateway.connectors import (
     AuthKind,
     AuthorizationStart,
     AuthRevoked,
+    Capability,
     Credentials,
     NotFound,
+    OAuth1Consumer,
+    OAuth2Client,
+    OAuth2Connector,
     PullPage,
     Rejected,
     RemoteAccount,
@@ -44,10 +49,8 @@ from gateway.core.connectors import (
     hmac_sha256_hex,
     same_secret,
 )
-from gateway.core.oauth2 import OAuth2Client, OAuth2Connector
 from gateway.plugins.jira.config import JiraConfig
 from gateway.plugins.jira.documents import adf_to_text, text_to_adf
-from gateway.plugins.jira.oauth1 import OAuth1Consumer
 from gateway.plugins.jira.timestamps import epoch_ms, local_day_and_start, parse_jira_datetime, started_text
 
 MARKER_PROPERTY = "timetracker"
@@ -60,6 +63,7 @@ OVERLAP = timedelta(minutes=2)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
 PAGE_SIZE = 100  # worklogs per page of an issue's list
+ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
 TIME_SPENT = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
 UNIT_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
 
@@ -73,27 +77,17 @@ class PullState(msgspec.Struct, kw_only=True):
     deleted: int
 
 
-class JiraConnector(OAuth2Connector):
+class JiraConnector(OAuth2Connector[JiraConfig]):
     name = "jira"
-    auth_kind = AuthKind.OAUTH2
-    config_type = JiraConfig
-    secret_names = ("client_secret", "private_key", "webhook_secret")
-    _AUTH_KINDS: ClassVar[dict[str, AuthKind]] = {
+    auth_modes = {
         "oauth2": AuthKind.OAUTH2,
         "api_token": AuthKind.API_KEY,
         "personal_token": AuthKind.PERSONAL_TOKEN,
         "oauth1": AuthKind.OAUTH1,
     }
-
-    @classmethod
-    def auth_kind_for(cls, config: msgspec.Struct) -> AuthKind:
-        assert isinstance(config, JiraConfig)
-        return cls._AUTH_KINDS[config.mode]
-
-    @property
-    def config(self) -> JiraConfig:
-        assert isinstance(self.context.config, JiraConfig)
-        return self.context.config
+    auth_mode_field = "auth"
+    secret_names = ("client_secret", "private_key", "webhook_secret")
+    capabilities = frozenset({Capability.REFRESH, Capability.WEBHOOKS, Capability.DELETION_FEED, Capability.SEARCH})
 
     @property
     def cloud(self) -> bool:
@@ -143,8 +137,6 @@ class JiraConnector(OAuth2Connector):
         return credentials
 
     async def refresh(self, credentials: Credentials) -> Credentials:
-        if self.config.mode != "oauth2":
-            raise AuthRevoked(f"Jira {self.config.mode.replace('_', ' ')} credentials do not refresh; connect again")
         refreshed = await super().refresh(credentials)
         if not refreshed.site_id:
             refreshed.site_id = await self._cloud_id(refreshed)
@@ -296,6 +288,23 @@ class JiraConnector(OAuth2Connector):
             "GET", f"/issue/{key}", credentials, f"read issue {key}", params={"fields": TICKET_FIELDS}
         )
         return _ticket(issue)
+
+    async def search_tickets(self, credentials: Credentials, text: str, limit: int) -> list[TicketData]:
+        """A key is fetched (JQL refuses `key = X-1` for an unknown key); the summary by Jira's text search."""
+        found: list[TicketData] = []
+        key = text.strip().upper()
+        if ISSUE_KEY.match(key):
+            with contextlib.suppress(NotFound):
+                found.append(await self.fetch_ticket(credentials, key))
+        words = text.strip().replace("\\", "\\\\").replace('"', '\\"')
+        if words:
+            jql = f'summary ~ "{words}*" ORDER BY updated DESC'
+            async for issue in self.search_issues(credentials, jql, page_size=limit):
+                if len(found) >= limit:
+                    break
+                if issue.get("key") != key:
+                    found.append(_ticket(issue))
+        return found[:limit]
 
     async def search_issues(
         self, credentials: Credentials, jql: str, *, fields: str = TICKET_FIELDS, page_size: int = 100

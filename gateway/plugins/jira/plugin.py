@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from gateway.core.connectors import Connector, hookimpl
+from typing import Any
+
+from gateway.connectors import Connector, hookimpl
 from gateway.plugins.jira.connector import JiraConnector
 
 
 @hookimpl
-def gateway_register_connectors() -> list[type[Connector]]:
+def gateway_register_connectors() -> list[type[Connector[Any]]]:
     return [JiraConnector]

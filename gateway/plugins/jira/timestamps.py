@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gateway.core.connectors import Rejected
+from gateway.connectors import Rejected
 
 FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 

@@ -8,10 +8,12 @@ Auth modes, chosen per ticket system (`config.auth`):
 - `oauth2`: Redmine ≥ 6.1 (Doorkeeper): `/oauth/authorize`, `/oauth/token`, PKCE, 2-hour tokens with refresh.
 
 Time entries carry no start time and no updated-since filter (an `updated_on` parameter is silently ignored).
-So the pull reads a window of `spent_on` days completely and compares it with the previous read: new or
-changed `updated_on` values are changes; an id that was in the window and is gone is looked up once — 404 is a
-deletion, anything else a move out of the window. The marker is a tag at the end of `comments` (at most 1024
-characters). Webhooks exist from Redmine 7.0 (`X-Redmine-Signature-256`), without a delivery id.
+So the pull reads a window of `spent_on` days completely and compares it with the previous read
+(`compare_window`): new or changed entries are changes; an id that was in the window and is gone is looked up
+once — 404 is a deletion, anything else a move out of the window. The marker is a tag at the end of `comments`
+(at most 1024 characters). Issues, unlike time entries, filter by `updated_on` (`>=` an ISO time): the ticket
+cache follows them with `changed_tickets`. Webhooks exist from Redmine 7.0 (`X-Redmine-Signature-256`), without
+a delivery id.
 """
 
 from __future__ import annotations
@@ -20,16 +22,19 @@ import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import httpx
 import msgspec
 
-from gateway.core.connectors import (
+from gateway.connectors import (
     AuthKind,
     AuthRevoked,
+    Capability,
     Credentials,
     NotFound,
+    OAuth2Client,
+    OAuth2Connector,
     PullPage,
     Rejected,
     RemoteAccount,
@@ -40,15 +45,17 @@ from gateway.core.connectors import (
     WebhookEvent,
     WebhookEventKind,
     WorklogDraft,
+    add_marker,
+    compare_window,
     error_for_response,
+    fingerprint,
     hmac_sha256_hex,
     same_secret,
+    split_marker,
 )
-from gateway.core.oauth2 import OAuth2Client, OAuth2Connector
 
 MAX_COMMENTS = 1024
 MAX_PAGE_SIZE = 100  # Redmine's maximum `limit`
-MARKER = re.compile(r"\s*\[tt:([^\]\s]{1,64})\]\s*$")
 ISSUE_KEY = re.compile(r"^#?(\d+)$")
 
 
@@ -64,26 +71,20 @@ class RedmineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     client_id: str | None = None
 
 
-class RedmineConnector(OAuth2Connector):
+class RedmineConnector(OAuth2Connector[RedmineConfig]):
     name = "redmine"
-    auth_kind = AuthKind.API_KEY
-    config_type = RedmineConfig
+    auth_modes = {"api_key": AuthKind.API_KEY, "admin": AuthKind.API_KEY, "oauth2": AuthKind.OAUTH2}
+    auth_mode_field = "auth"
     secret_names = ("admin_api_key", "client_secret", "webhook_secret")
-    _AUTH_KINDS: ClassVar[dict[str, AuthKind]] = {
-        "api_key": AuthKind.API_KEY,
-        "admin": AuthKind.API_KEY,
-        "oauth2": AuthKind.OAUTH2,
-    }
-
-    @classmethod
-    def auth_kind_for(cls, config: msgspec.Struct) -> AuthKind:
-        assert isinstance(config, RedmineConfig)
-        return cls._AUTH_KINDS[config.auth]
-
-    @property
-    def config(self) -> RedmineConfig:
-        assert isinstance(self.context.config, RedmineConfig)
-        return self.context.config
+    capabilities = frozenset(
+        {
+            Capability.REFRESH,
+            Capability.WEBHOOKS,
+            Capability.DELETION_FEED,
+            Capability.CHANGED_TICKETS,
+            Capability.SEARCH,
+        }
+    )
 
     # Linking ---------------------------------------------------------------------------------------------------
 
@@ -100,15 +101,6 @@ class RedmineConnector(OAuth2Connector):
             redirect_uri=self.context.redirect_uri or "",
             scopes=("view_issues", "view_time_entries", "log_time", "edit_own_time_entries"),
         )
-
-    async def refresh(self, credentials: Credentials) -> Credentials:
-        if self.config.auth != "oauth2":
-            raise AuthRevoked("Redmine API keys do not refresh: the user must store a valid key again")
-        return await super().refresh(credentials)
-
-    async def revoke(self, credentials: Credentials) -> None:
-        if self.config.auth == "oauth2":
-            await super().revoke(credentials)
 
     async def account(self, credentials: Credentials) -> RemoteAccount:
         body = await self._call("GET", "/users/current.json", credentials, "read the account")
@@ -164,28 +156,45 @@ class RedmineConnector(OAuth2Connector):
         window_start = today - timedelta(days=self.config.pull_window_days)
         params = {"user_id": "me", "from": window_start.isoformat(), "to": (today + timedelta(days=366)).isoformat()}
         current = {str(item["id"]): item for item in await self._all_time_entries(credentials, params)}
-        previous: dict[str, list[str]] = msgspec.json.decode(cursor) if cursor else {}
-        # updated_on has whole seconds: an edit in the same second as the last read would hide behind it, so the
-        # content is compared too.
-        changed = [_worklog(item) for key, item in current.items() if previous.get(key, [None])[0] != _version(item)]
+        window = compare_window(
+            cursor, {key: (_version(item), date.fromisoformat(item["spent_on"])) for key, item in current.items()},
+            window_start,
+        )  # fmt: skip
+        changed = [_worklog(current[key]) for key in window.changed]
         deleted: list[str] = []
-        for key, (_version_seen, spent_on) in previous.items():
-            if key in current or date.fromisoformat(spent_on) < window_start:
-                continue
+        for key in window.vanished:
             try:
                 moved = await self._call("GET", f"/time_entries/{key}.json", credentials, "look up a time entry")
             except NotFound:
                 deleted.append(key)
             else:
                 changed.append(_worklog(moved["time_entry"]))  # moved out of the window, not deleted
-        next_cursor = {key: [_version(item), item["spent_on"]] for key, item in current.items()}
-        return PullPage(worklogs=changed, deleted_ids=deleted, cursor=msgspec.json.encode(next_cursor).decode())
+        return PullPage(worklogs=changed, deleted_ids=deleted, cursor=window.cursor)
 
     # Tickets and webhooks --------------------------------------------------------------------------------------
 
     async def fetch_ticket(self, credentials: Credentials | None, key: str) -> TicketData:
         body = await self._call("GET", f"/issues/{_issue_id(key)}.json", credentials, f"read issue {key}")
         return _ticket(body["issue"])
+
+    async def search_tickets(self, credentials: Credentials, text: str, limit: int) -> list[TicketData]:
+        """An issue number is fetched; other text is searched in subjects (`subject=~text`: contains)."""
+        text = text.strip()
+        if ISSUE_KEY.match(text):
+            try:
+                return [await self.fetch_ticket(credentials, text)]
+            except NotFound:
+                return []
+        if not text:
+            return []
+        params = {"subject": f"~{text}", "status_id": "*", "sort": "updated_on:desc", "limit": str(limit)}
+        body = await self._call("GET", "/issues.json", credentials, "search issues", params=params)
+        return [_ticket(issue) for issue in body["issues"]][:limit]
+
+    async def changed_tickets(self, credentials: Credentials | None, since: datetime) -> list[TicketData]:
+        moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {"updated_on": f">={moment}", "status_id": "*", "sort": "updated_on"}
+        return [_ticket(issue) for issue in await self._all_pages("/issues.json", "issues", credentials, params)]
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         secret = self.context.secrets.get("webhook_secret")
@@ -231,7 +240,7 @@ class RedmineConnector(OAuth2Connector):
             "spent_on": draft.day.isoformat(),
             # Redmine stores hours as a float and answers with two decimals; minutes survive the round trip.
             "hours": round(draft.minutes / 60, 6),
-            "comments": _comments(draft.description, draft.marker),
+            "comments": add_marker(draft.description, draft.marker, max_length=MAX_COMMENTS),
         }
         if activity_id is not None:
             entry["activity_id"] = activity_id
@@ -265,30 +274,34 @@ class RedmineConnector(OAuth2Connector):
         return response.json() if response.content else None
 
     async def _all_time_entries(self, credentials: Credentials, params: dict[str, str]) -> list[dict[str, Any]]:
+        return await self._all_pages("/time_entries.json", "time_entries", credentials, params)
+
+    async def _all_pages(
+        self, path: str, name: str, credentials: Credentials | None, params: dict[str, str]
+    ) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         offset = 0
         limit = max(1, min(MAX_PAGE_SIZE, self.config.page_size))
         while True:
             body = await self._call(
-                "GET", "/time_entries.json", credentials, "list time entries",
+                "GET", path, credentials, f"list {name.replace('_', ' ')}",
                 params={**params, "offset": str(offset), "limit": str(limit)},
             )  # fmt: skip
-            items += body["time_entries"]
+            items += body[name]
             offset += limit
-            if offset >= int(body.get("total_count", 0)) or not body["time_entries"]:
+            if offset >= int(body.get("total_count", 0)) or not body[name]:
                 return items
 
 
 def _version(item: dict[str, Any]) -> str:
-    """What identifies one state of a time entry: its update time and the fields the gateway syncs."""
-    fields = (
-        item["updated_on"],
-        item["spent_on"],
-        item["hours"],
-        item.get("comments"),
-        (item.get("issue") or {}).get("id"),
+    """What identifies one state of a time entry: its update time and the fields the gateway syncs.
+
+    updated_on has whole seconds: an edit in the same second as the last read would hide behind it, so the
+    content counts too.
+    """
+    return fingerprint(
+        item["updated_on"], item["spent_on"], item["hours"], item.get("comments"), (item.get("issue") or {}).get("id")
     )
-    return hashlib.sha256(repr(fields).encode()).hexdigest()[:16]
 
 
 def _issue_id(ticket: str) -> str:
@@ -298,24 +311,18 @@ def _issue_id(ticket: str) -> str:
     return found.group(1)
 
 
-def _comments(description: str, marker: str) -> str:
-    tag = f" [tt:{marker}]"
-    return description[: MAX_COMMENTS - len(tag)].rstrip() + tag
-
-
 def _worklog(item: dict[str, Any]) -> RemoteWorklog:
-    comments = item.get("comments") or ""
-    found = MARKER.search(comments)
+    description, marker = split_marker(item.get("comments") or "")
     return RemoteWorklog(
         id=str(item["id"]),
         ticket=f"#{item['issue']['id']}" if item.get("issue") else "",
         day=date.fromisoformat(item["spent_on"]),
         start=None,  # Redmine keeps no start time
         minutes=round(float(item["hours"]) * 60),
-        description=comments[: found.start()] if found else comments,
+        description=description,
         updated_at=datetime.fromisoformat(item["updated_on"].replace("Z", "+00:00")),
         author_id=str(item["user"]["id"]) if item.get("user") else None,
-        marker=found.group(1) if found else None,
+        marker=marker,
     )
 
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from gateway.connectors import Credentials
 from gateway.core.auth.caller import Caller
-from gateway.core.connectors import Credentials
 from gateway.core.db import create_session_factory
 from gateway.core.entries import EntryCreate, EntryUpdate, create_entry, delete_entry, update_entry
 from gateway.core.enums import UserType
 from gateway.core.links import ConnectorRuntime
-from gateway.core.models import Activity, Customer, Entry, Project, TicketSystem, UserTicketsystem, WorklogSyncState
+from gateway.core.models import Activity, Customer, Entry, Link, Project, TicketSystem, WorklogSyncState
 from gateway.core.plugins import build_registry
 from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
 from gateway.core.sync.coordination import LocalCoordinator
@@ -88,9 +88,9 @@ class SyncEnv:
         async with self.session() as session:
             return await session.get(WorklogSyncState, entry_id)
 
-    async def link(self) -> UserTicketsystem:
+    async def link(self) -> Link:
         async with self.session() as session:
-            link = await session.get(UserTicketsystem, self.link_id)
+            link = await session.get(Link, self.link_id)
             assert link is not None
             return link
 
@@ -128,7 +128,7 @@ async def sync_env(engine: AsyncEngine, fake: FakeTasklog, key_ring: KeyRing) ->
         project = Project(name="Web", customer_id=customer.id, ticket_system_id=system.id, ticket_prefixes=["TL"])
         session.add(project)
         access, refresh = fake.issue_tokens("u1", lifetime=3600)
-        link = UserTicketsystem(user_id=user.id, ticket_system_id=system.id, enabled=True)
+        link = Link(user_id=user.id, ticket_system_id=system.id, enabled=True)
         store_credentials(link, Credentials(access_token=access, secret=refresh, account_id="u1"), key_ring)
         session.add(link)
         await session.commit()

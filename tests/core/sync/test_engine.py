@@ -8,7 +8,7 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
-from gateway.core.connectors import Transient
+from gateway.connectors import Transient
 from gateway.core.enums import SyncState
 from gateway.core.models import Project, UnmappedWorklog
 from gateway.core.revisions import list_revisions

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from gateway.core.connectors import ConnectorContext, Credentials
+from gateway.connectors import ConnectorContext, Credentials
 from gateway.plugins.jira.config import JiraConfig
 from gateway.plugins.jira.connector import JiraConnector
 from tests.api.conftest import api_database_url, make_client, world  # noqa: F401  # the gateway side

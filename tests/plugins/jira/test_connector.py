@@ -13,7 +13,7 @@ import httpx
 import msgspec
 import pytest
 
-from gateway.core.connectors import (
+from gateway.connectors import (
     AuthExpired,
     AuthRevoked,
     Credentials,

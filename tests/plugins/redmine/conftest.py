@@ -13,7 +13,7 @@ from datetime import date
 import httpx
 import pytest
 
-from gateway.core.connectors import ConnectorContext, Credentials
+from gateway.connectors import ConnectorContext, Credentials
 from gateway.plugins.redmine.connector import RedmineConfig, RedmineConnector
 from tests.api.conftest import api_database_url, make_client, world  # noqa: F401  # the gateway side
 from tests.loopback_server import serve

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import httpx
 import pytest
 
-from gateway.core.connectors import AuthExpired, AuthRevoked, Credentials, Rejected, WebhookEventKind, WorklogDraft
+from gateway.connectors import AuthExpired, AuthRevoked, Credentials, Rejected, WebhookEventKind, WorklogDraft
 from gateway.core.tickets import normalise_ticket
 from tests.plugins.redmine.conftest import RedmineProject, redmine_connector, redmine_webhook
 from tests.redmine_server import RedmineServer

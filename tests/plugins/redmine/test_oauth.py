@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from gateway.core.connectors import AuthKind, AuthRevoked
+from gateway.connectors import AuthKind, AuthRevoked
 from gateway.plugins.redmine.connector import RedmineConfig, RedmineConnector
 from tests.loopback_server import serve
 from tests.plugins.redmine.conftest import redmine_connector
@@ -25,7 +25,7 @@ async def test_oauth_mode_links_through_doorkeeper_and_rotates_refresh_tokens(ht
             secrets={"client_secret": fake.client_secret},
             redirect_uri="http://127.0.0.1:9/api/oauth/callback/1",
         )
-        assert connector.effective_auth_kind is AuthKind.OAUTH2
+        assert connector.auth_kind is AuthKind.OAUTH2
         assert RedmineConnector.auth_kind_for(RedmineConfig()) is AuthKind.API_KEY
 
         start = await connector.authorization_url("state-1")

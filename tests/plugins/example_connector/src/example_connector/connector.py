@@ -7,7 +7,8 @@ Tasklog's API (see `fake_tasklog.py` for the whole contract):
 - worklogs: `POST /api/v1/issues/{key}/worklogs`, `PUT|DELETE /api/v1/worklogs/{id}`,
   `GET /api/v1/worklogs?issue=&marker=`, and the change feed `GET /api/v1/worklogs/changes?since=&page_token=`;
   a worklog's `date` and `start` are the user's local wall-clock time, as the gateway keeps them;
-- `GET /api/v1/issues/{key}`;
+- `GET /api/v1/issues/{key}`, and `GET /api/v1/issues?q=&updated_since=&limit=&page_token=` to search issues or
+  list those changed since a time;
 - webhooks signed with `X-Tasklog-Signature: sha256=<hex HMAC-SHA256(webhook secret, body)>`, with a delivery id
   in `X-Tasklog-Delivery`.
 """
@@ -15,23 +16,25 @@ Tasklog's API (see `fake_tasklog.py` for the whole contract):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
 
 import httpx
 import msgspec
 
-from gateway.core.connectors import (
-    AuthKind,
-    AuthorizationStart,
-    AuthRevoked,
+from gateway.connectors import (
+    Capability,
+    ConnectorContext,
     Credentials,
     NotFound,
+    OAuth2Client,
+    OAuth2Connector,
     PullPage,
     Rejected,
     RemoteAccount,
     RemoteWorklog,
     TicketData,
+    TokenConnector,
     Transient,
     WebhookDelivery,
     WebhookEvent,
@@ -41,35 +44,29 @@ from gateway.core.connectors import (
     hmac_sha256_hex,
     same_secret,
 )
-from gateway.core.oauth2 import OAuth2Client, OAuth2Connector
+
+PageSize = Annotated[int, msgspec.Meta(ge=1, le=100, description="Worklogs per page of the change feed")]
+CAPABILITIES = frozenset({Capability.WEBHOOKS, Capability.DELETION_FEED, Capability.SEARCH, Capability.CHANGED_TICKETS})
 
 
 class TasklogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    client_id: str
-    page_size: int = 100
+    """A Tasklog ticket system connected through OAuth 2.0: the app registered in Tasklog."""
+
+    client_id: Annotated[str, msgspec.Meta(min_length=1, description="The OAuth app's client id")]
+    page_size: PageSize = 100
 
 
-class TasklogConnector(OAuth2Connector):
-    name = "tasklog"
-    config_type = TasklogConfig
-    secret_names = ("client_secret", "webhook_secret")
+class TasklogTokenConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A Tasklog ticket system whose users paste personal tokens."""
 
-    @property
-    def config(self) -> TasklogConfig:
-        assert isinstance(self.context.config, TasklogConfig)
-        return self.context.config
+    page_size: PageSize = 100
 
-    def oauth2_client(self) -> OAuth2Client:
-        base = self.context.base_url
-        return OAuth2Client(
-            authorize_url=f"{base}/oauth/authorize",
-            token_url=f"{base}/oauth/token",
-            revoke_url=f"{base}/oauth/revoke",
-            client_id=self.config.client_id,
-            client_secret=self.context.secrets.get("client_secret"),
-            redirect_uri=self.context.redirect_uri or "",
-            scopes=("worklogs", "issues"),
-        )
+
+class TasklogApi:
+    """What both Tasklog connectors share: everything but how a user connects."""
+
+    name: str
+    context: ConnectorContext[TasklogConfig] | ConnectorContext[TasklogTokenConfig]
 
     async def account(self, credentials: Credentials) -> RemoteAccount:
         body = await self._call("GET", "/api/v1/me", credentials, "read the account")
@@ -101,7 +98,7 @@ class TasklogConnector(OAuth2Connector):
         return found[0] if found else None
 
     async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
-        params = {"limit": str(self.config.page_size)}
+        params = {"limit": str(self.context.config.page_size)}
         if cursor:
             params["since"] = cursor
         if page:
@@ -117,6 +114,22 @@ class TasklogConnector(OAuth2Connector):
     async def fetch_ticket(self, credentials: Credentials | None, key: str) -> TicketData:
         body = await self._call("GET", f"/api/v1/issues/{key}", credentials, f"read issue {key}")
         return _ticket(body)
+
+    async def search_tickets(self, credentials: Credentials, text: str, limit: int) -> list[TicketData]:
+        body = await self._call(
+            "GET", "/api/v1/issues", credentials, "search issues", params={"q": text, "limit": str(limit)}
+        )
+        return [_ticket(item) for item in body["issues"]][:limit]
+
+    async def changed_tickets(self, credentials: Credentials | None, since: datetime) -> list[TicketData]:
+        params = {"updated_since": since.astimezone(UTC).isoformat(), "limit": "100"}
+        tickets: list[TicketData] = []
+        while True:
+            body = await self._call("GET", "/api/v1/issues", credentials, "list changed issues", params=params)
+            tickets += [_ticket(item) for item in body["issues"]]
+            if not body.get("next_page_token"):
+                return tickets
+            params["page_token"] = body["next_page_token"]
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         secret = self.context.secrets.get("webhook_secret")
@@ -197,21 +210,29 @@ def _ticket(body: dict[str, Any]) -> TicketData:
     )
 
 
-class TasklogTokenConnector(TasklogConnector):
+class TasklogConnector(TasklogApi, OAuth2Connector[TasklogConfig]):
+    """Tasklog through OAuth 2.0, with PKCE and rotating refresh tokens."""
+
+    name = "tasklog"
+    secret_names = ("client_secret", "webhook_secret")
+    capabilities = CAPABILITIES | {Capability.REFRESH}
+
+    def oauth2_client(self) -> OAuth2Client:
+        base = self.context.base_url
+        return OAuth2Client(
+            authorize_url=f"{base}/oauth/authorize",
+            token_url=f"{base}/oauth/token",
+            revoke_url=f"{base}/oauth/revoke",
+            client_id=self.config.client_id,
+            client_secret=self.context.secrets.get("client_secret"),
+            redirect_uri=self.context.redirect_uri or "",
+            scopes=("worklogs", "issues"),
+        )
+
+
+class TasklogTokenConnector(TasklogApi, TokenConnector[TasklogTokenConfig]):
     """Tasklog with personal access tokens instead of OAuth: the user pastes a token, the gateway checks it."""
 
     name = "tasklog-token"
-    auth_kind = AuthKind.PERSONAL_TOKEN
     secret_names = ("webhook_secret",)
-
-    async def authorization_url(self, state: str) -> AuthorizationStart:
-        raise Rejected("tasklog-token connects with a personal token, not through OAuth")
-
-    async def exchange_code(self, code: str, code_verifier: str | None) -> Credentials:
-        raise Rejected("tasklog-token connects with a personal token, not through OAuth")
-
-    async def refresh(self, credentials: Credentials) -> Credentials:
-        raise AuthRevoked("a personal token does not refresh; the user stores a new one")
-
-    async def revoke(self, credentials: Credentials) -> None:
-        return None  # the user revokes personal tokens in Tasklog itself
+    capabilities = CAPABILITIES

@@ -14,7 +14,10 @@ Contract:
   `GET /api/v1/worklogs/changes?since=&page_token=&limit=` → `{worklogs, deleted, next_page_token, until}`: the
   caller's worklogs changed after `since` (ISO time), oldest first, and ids deleted after it; `until` is the
   position to read from next time.
-- `GET /api/v1/issues/{key}` → `{key, title, state, assignee, updated_at}`.
+- `GET /api/v1/issues/{key}` → `{key, title, state, assignee, updated_at}`;
+  `GET /api/v1/issues?q=&updated_since=&limit=&page_token=` → `{issues, next_page_token}`: issues whose key starts
+  with `q` or whose title contains it (case-insensitive), and/or changed at or after `updated_since` (ISO time),
+  the most recently changed first for `q`, the oldest first otherwise.
 - Errors: 401 `{"error": "invalid_token"}` for a missing, unknown or expired token; 404 `{"error": "not_found"}`;
   422 `{"errors": [...]}` for invalid input; `fail_next()` makes the next API request answer with any status and
   headers (a 429 with Retry-After, a 503).
@@ -113,6 +116,10 @@ class FakeTasklog:
         with self.lock:
             self.issues[key] = {"key": key, "title": title, "state": state, "assignee": None, "updated_at": _now()}
             return self.issues[key]
+
+    def edit_issue(self, key: str, **changes: Any) -> None:
+        with self.lock:
+            self.issues[key].update(changes, updated_at=_now())
 
     def add_worklog(
         self, user_id: str, issue: str, day: str, minutes: int, note: str = "", start: str = "09:00"
@@ -276,6 +283,27 @@ class FakeTasklog:
                 found = fake.issues.get(key)
             return Response(found) if found else _not_found()
 
+        @get("/api/v1/issues")
+        async def issues(request: Request[Any, Any, Any]) -> Response[Any]:
+            _user, refused = fake._authenticate(request, "issues")
+            if refused:
+                return refused
+            query = request.query_params
+            text = (query.get("q") or "").strip().lower()
+            since = query.get("updated_since")
+            limit = min(int(query.get("limit") or 50), 100)
+            offset = int(query.get("page_token") or 0)
+            with fake.lock:
+                found = [
+                    issue for issue in fake.issues.values()
+                    if (not text or issue["key"].lower().startswith(text) or text in issue["title"].lower())
+                    and (not since or issue["updated_at"] >= _iso(since))
+                ]  # fmt: skip
+            found.sort(key=lambda issue: issue["updated_at"], reverse=bool(text))
+            page = found[offset : offset + limit]
+            more = offset + limit < len(found)
+            return Response({"issues": page, "next_page_token": str(offset + limit) if more else None})
+
         @post("/api/v1/issues/{key:str}/worklogs", status_code=201)
         async def create_worklog(request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
             user, refused = fake._authenticate(request, "create worklog")
@@ -382,6 +410,7 @@ class FakeTasklog:
                 revoke,
                 me,
                 issue,
+                issues,
                 create_worklog,
                 update_worklog,
                 delete_worklog,
@@ -441,6 +470,11 @@ def _token(prefix: str) -> str:
 
 def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _iso(text: str) -> str:
+    """A client's ISO time in the fake's own sortable format."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).strftime(ISO)
 
 
 def _now() -> str:

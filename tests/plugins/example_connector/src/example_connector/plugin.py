@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from example_connector.connector import TasklogConnector, TasklogTokenConnector
-from gateway.core.connectors import Connector, hookimpl
+from gateway.connectors import Connector, hookimpl
 
 
 @hookimpl
-def gateway_register_connectors() -> list[type[Connector]]:
+def gateway_register_connectors() -> list[type[Connector[Any]]]:
     return [TasklogConnector, TasklogTokenConnector]

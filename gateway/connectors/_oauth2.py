@@ -7,26 +7,21 @@ token endpoint returns replaces what was stored, and the caller stores it before
 
 from __future__ import annotations
 
+import types
 from abc import abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from gateway.core.connectors import (
-    AuthKind,
-    AuthorizationStart,
-    AuthRevoked,
-    Connector,
-    Credentials,
-    Rejected,
-    Transient,
-    error_for_response,
-)
+from gateway.connectors._base import Connector, not_oauth
+from gateway.connectors._errors import AuthRevoked, Rejected, Transient, error_for_response
+from gateway.connectors._types import AuthKind, AuthorizationStart, Capability, ConfigT, Credentials
 
 PKCE_VERIFIER_LENGTH = 64
 
@@ -150,23 +145,37 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class OAuth2Connector(Connector):
-    """A connector whose users connect through OAuth 2.0; subclasses describe their client in `oauth2_client`."""
+class OAuth2Connector(Connector[ConfigT]):
+    """A connector whose users connect through OAuth 2.0; subclasses describe their client in `oauth2_client`.
 
-    auth_kind = AuthKind.OAUTH2
+    A connector with further auth modes (`auth_mode_field`) gets the token behaviour of `TokenConnector` for them:
+    no authorisation pages, no refresh, nothing to revoke.
+    """
+
+    auth_modes: ClassVar[Mapping[str, AuthKind]] = types.MappingProxyType({"oauth2": AuthKind.OAUTH2})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.REFRESH})
 
     @abstractmethod
     def oauth2_client(self) -> OAuth2Client:
         """The tracker's OAuth client for this ticket system (from its config, secrets and redirect URI)."""
 
     async def authorization_url(self, state: str) -> AuthorizationStart:
+        if self.auth_kind is not AuthKind.OAUTH2:
+            raise not_oauth(self)
         return start_authorization(self.oauth2_client(), state)
 
     async def exchange_code(self, code: str, code_verifier: str | None) -> Credentials:
+        if self.auth_kind is not AuthKind.OAUTH2:
+            raise not_oauth(self)
         return await exchange_code(self.context.http, self.oauth2_client(), code, code_verifier)
 
     async def refresh(self, credentials: Credentials) -> Credentials:
+        if self.auth_kind is not AuthKind.OAUTH2:
+            raise AuthRevoked(
+                f"{self.name} {self.auth_mode.replace('_', ' ')} credentials do not refresh; connect again"
+            )
         return await refresh_tokens(self.context.http, self.oauth2_client(), credentials)
 
     async def revoke(self, credentials: Credentials) -> None:
-        await revoke_tokens(self.context.http, self.oauth2_client(), credentials)
+        if self.auth_kind is AuthKind.OAUTH2:
+            await revoke_tokens(self.context.http, self.oauth2_client(), credentials)
