@@ -15,6 +15,7 @@ from gateway.api.projects import ProjectController
 from gateway.api.reports import ReportController
 from gateway.api.sync import SyncController
 from gateway.api.teams import TeamController, UserController
+from gateway.api.ticket_system_types import TicketSystemTypeController
 from gateway.api.ticket_systems import TicketSystemController
 from gateway.api.webhooks import WebhookController
 
@@ -32,6 +33,7 @@ API_CONTROLLERS: list[type[Controller]] = [
     UserController,
     ContractController,
     TicketSystemController,
+    TicketSystemTypeController,
     UserLinkController,
     MyLinkController,
     OAuthCallbackController,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.connectors import ConnectorError, Rejected
 from gateway.core.auth.caller import Caller
+from gateway.core.connector_types import validated_config
 from gateway.core.crud import apply_changes, flush_unique, get_one, given_fields, referenced, soft_delete
 from gateway.core.errors import InvalidInput, TrackerUnavailable, reason_of
 from gateway.core.links import ConnectorRuntime, build_connector
@@ -145,10 +146,7 @@ async def _check_activity(session: AsyncSession, activity_id: int | None) -> Non
 
 
 def _check_config(config_type: type[msgspec.Struct], config: dict[str, Any]) -> None:
-    try:
-        msgspec.convert(config, config_type)
-    except msgspec.ValidationError as exc:
-        raise InvalidInput(f"invalid config: {exc}", field="config") from None
+    validated_config(config_type, config)
 
 
 def _check_secret_names(declared: tuple[str, ...], given: dict[str, Any], connector: str) -> None:

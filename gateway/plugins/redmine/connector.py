@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import msgspec
@@ -60,15 +60,28 @@ ISSUE_KEY = re.compile(r"^#?(\d+)$")
 
 
 class RedmineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    auth: Literal["api_key", "admin", "oauth2"] = "api_key"
-    # Gateway activity name -> Redmine time entry activity id; others get `default_activity_id`.
-    activity_map: dict[str, int] = msgspec.field(default_factory=dict)
-    default_activity_id: int | None = None
-    # How many days back (by `spent_on`) each pull reads completely, and how many entries a page holds.
-    pull_window_days: int = 62
-    page_size: int = 100
-    # OAuth 2 (Redmine >= 6.1): the application's client id; the secret is the system's `client_secret`.
-    client_id: str | None = None
+    """A Redmine ticket system; the base URL is Redmine's address."""
+
+    auth: Annotated[
+        Literal["api_key", "admin", "oauth2"],
+        msgspec.Meta(
+            description="How users connect: their own API key, one admin key acting as them (secret "
+            "admin_api_key), or OAuth 2.0 (Redmine 6.1 and newer)"
+        ),
+    ] = "api_key"
+    activity_map: Annotated[
+        dict[str, int], msgspec.Meta(description="Gateway activity name -> Redmine time entry activity id")
+    ] = msgspec.field(default_factory=dict)
+    default_activity_id: Annotated[
+        int | None, msgspec.Meta(description="The Redmine activity of worklogs whose activity is not mapped")
+    ] = None
+    pull_window_days: Annotated[
+        int, msgspec.Meta(ge=1, le=366, description="How many days back each pull reads completely")
+    ] = 62
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE, description="Entries per page of a read")] = 100
+    client_id: Annotated[
+        str | None, msgspec.Meta(description="OAuth 2.0: the application's client id (its secret: client_secret)")
+    ] = None
 
 
 class RedmineConnector(OAuth2Connector[RedmineConfig]):
