@@ -8,6 +8,7 @@ from typing import Any
 
 from arq.worker import Retry
 
+from gateway.core import ticket_feed
 from gateway.core.logs import get_logger
 from gateway.core.sync import jobs
 from gateway.core.sync.deferred import Deferred
@@ -38,12 +39,17 @@ async def refresh_ticket(ctx: dict[str, Any], system_id: int, key: str) -> None:
     await _deferring(ctx, jobs.run_refresh_ticket, system_id, key)
 
 
+async def read_changed_tickets(ctx: dict[str, Any], system_id: int) -> None:
+    await _deferring(ctx, ticket_feed.read_changed_tickets, system_id)
+
+
 async def sweep(ctx: dict[str, Any]) -> int:
-    """Queue a sync for every due link: pending entries, requests made while Redis was down, idle pulls."""
-    links = await jobs.due_links(ctx["sync_deps"])
-    for link_id in links:
-        await ctx["redis"].enqueue_job(jobs.SYNC_LINK, link_id, _job_id=jobs.job_id(jobs.SYNC_LINK, link_id))
-    return len(links)
+    """Queue every due job: syncs of links (pending entries, requests made while Redis was down, idle pulls) and
+    reads of ticket systems' changed tickets."""
+    due = await jobs.due_jobs(ctx["sync_deps"])
+    for name, argument in due:
+        await ctx["redis"].enqueue_job(name, argument, _job_id=jobs.job_id(name, argument))
+    return len(due)
 
 
 async def close_abandoned_sync_runs(ctx: dict[str, Any]) -> int:

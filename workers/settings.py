@@ -16,7 +16,14 @@ from gateway import __version__
 from gateway.core.db import create_engine, create_session_factory, ping
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
-from gateway.core.sync.jobs import PULL_LINK, REFRESH_TICKET, SYNC_LINK, ArqQueue, after_commit_handler
+from gateway.core.sync.jobs import (
+    PULL_LINK,
+    READ_CHANGED_TICKETS,
+    REFRESH_TICKET,
+    SYNC_LINK,
+    ArqQueue,
+    after_commit_handler,
+)
 from gateway.core.sync.runtime import arq_redis, sync_deps
 from gateway.core.sync.serialization import deserialize_job, serialize_job
 from workers import jobs
@@ -70,6 +77,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             (SYNC_LINK, jobs.sync_link),
             (PULL_LINK, jobs.pull_link),
             (REFRESH_TICKET, jobs.refresh_ticket),
+            (READ_CHANGED_TICKETS, jobs.read_changed_tickets),
         )
     ]
     return {

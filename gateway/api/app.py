@@ -99,6 +99,7 @@ def create_app(
                 "redis": redis,
                 "registry": plugins,
                 "http": http,
+                "coordinator": deps.coordinator,
             }
         ),
         lifespan=[resources],

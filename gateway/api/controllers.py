@@ -17,6 +17,7 @@ from gateway.api.sync import SyncController
 from gateway.api.teams import TeamController, UserController
 from gateway.api.ticket_system_types import TicketSystemTypeController
 from gateway.api.ticket_systems import TicketSystemController
+from gateway.api.tickets import TicketController
 from gateway.api.webhooks import WebhookController
 
 API_CONTROLLERS: list[type[Controller]] = [
@@ -37,6 +38,7 @@ API_CONTROLLERS: list[type[Controller]] = [
     UserLinkController,
     MyLinkController,
     OAuthCallbackController,
+    TicketController,
     WebhookController,
     SyncController,
     ReportController,

@@ -24,6 +24,7 @@ from gateway.core.models import User
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.settings import Settings
 from gateway.core.ticket_check import TicketChecker
+from gateway.core.ticket_search import TicketSearch
 from gateway.core.vault import KeyRing
 
 # Handlers name what they need by these aliases; the parameter name picks the dependency (Litestar's named DI).
@@ -35,6 +36,7 @@ SecretKeys = NamedDependency[KeyRing]  # as `key_ring`
 Plugins = NamedDependency[ConnectorRegistry]  # as `registry`
 Connectors = NamedDependency[ConnectorRuntime]  # as `runtime`
 Tickets = NamedDependency[TicketChecker | None]  # as `tickets`
+TicketFinder = NamedDependency[TicketSearch]  # as `ticket_search`
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -83,6 +85,11 @@ def provide_tickets(request: Request[object, object, State], state: State) -> Ti
     return TicketChecker(provide_runtime(request, state))
 
 
+def provide_ticket_search(request: Request[object, object, State], state: State) -> TicketSearch:
+    """Ticket search for the booking form; it shares the ticket systems' request budget with the sync."""
+    return TicketSearch(provide_runtime(request, state), state.coordinator)
+
+
 async def provide_caller(request: Request[object, object, State], db_session: DbSession) -> Caller:
     """The authenticated caller: a personal API token (Authorization: Bearer) or a browser session cookie."""
     now = datetime.now(UTC)
@@ -125,6 +132,7 @@ DEPENDENCIES = {
     "registry": Provide(provide_registry, sync_to_thread=False),
     "runtime": Provide(provide_runtime, sync_to_thread=False),
     "tickets": Provide(provide_tickets, sync_to_thread=False),
+    "ticket_search": Provide(provide_ticket_search, sync_to_thread=False),
     "caller": Provide(provide_caller),
     "page": Provide(provide_page, sync_to_thread=False),
 }

@@ -26,7 +26,7 @@ from gateway.core.db import create_engine, create_session_factory
 from gateway.core.entries import EntryCreate, create_entry
 from gateway.core.enums import SyncState
 from gateway.core.links import ConnectorRuntime
-from gateway.core.models import Entry, Link
+from gateway.core.models import Entry, Link, Ticket
 from gateway.core.plugins import build_registry
 from gateway.core.sync.coordination import RedisCoordinator
 from gateway.core.sync.deferred import Deferred
@@ -305,3 +305,26 @@ async def test_entries_booked_while_redis_is_down_are_synced_once_it_is_back(
         runner.stop_all()
     with tasklog.lock:
         assert tasklog.created_markers == [entry["uuid"]]
+
+
+async def test_the_workers_schedule_keeps_the_ticket_cache_fresh(
+    world: World, tasklog: FakeTasklog, linked: int, workers: Workers
+) -> None:
+    """Tasklog lists changed tickets: the worker's sweep (at start-up, then every minute) reads them into the cache."""
+    tasklog.edit_issue("TL-2", title="Invoices, renamed in Tasklog")
+    workers.start()
+
+    async def cached() -> dict[str, str]:
+        engine = create_engine(world.database_url)
+        async with create_session_factory(engine)() as session:
+            rows = await session.execute(select(Ticket.key, Ticket.summary).where(Ticket.ticket_system_id == linked))
+            found = {key: summary for key, summary in rows.all()}
+        await engine.dispose()
+        return found
+
+    async def renamed() -> bool:
+        return (await cached()).get("TL-2") == "Invoices, renamed in Tasklog"
+
+    await eventually(renamed, within=60, what="the ticket cache read by the worker", logs=workers.logs)
+    assert set(await cached()) == {"TL-1", "TL-2"}
+    assert tasklog.count("issues") >= 1

@@ -34,6 +34,8 @@ class TicketSystem(TimestampMixin, SoftDeleteMixin, Base):
     import_activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("activities.id", ondelete="SET NULL"), default=None
     )
+    # When the ticket cache last read the tracker's changed tickets (connectors with CHANGED_TICKETS).
+    tickets_read_at: Mapped[datetime | None] = mapped_column(default=None)
 
     def __repr__(self) -> str:
         return f"TicketSystem(id={self.id!r}, name={self.name!r}, type={self.type!r})"
@@ -130,4 +132,8 @@ class Ticket(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(json_column(), default=dict)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("ticket_system_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_system_id", "key"),
+        # The autocomplete lists a system's most recently changed tickets first.
+        Index("idx_tickets_system_updated", "ticket_system_id", "remote_updated_at"),
+    )

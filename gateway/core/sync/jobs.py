@@ -31,12 +31,14 @@ from gateway.core.secrets_at_rest import open_credentials
 from gateway.core.sync.deferred import Deferred
 from gateway.core.sync.engine import SyncDeps, SyncReport, sync_link
 from gateway.core.ticket_cache import upsert_ticket
+from gateway.core.ticket_feed import read_changed_tickets, systems_due
 
 log = get_logger("gateway.jobs")
 
 SYNC_LINK = "sync_link"
 PULL_LINK = "pull_link"
 REFRESH_TICKET = "refresh_ticket"
+READ_CHANGED_TICKETS = "read_changed_tickets"
 # Links are pulled at least this often, and tokens refreshed this long before they expire.
 PULL_EVERY = timedelta(minutes=15)
 REFRESH_AHEAD = timedelta(minutes=15)
@@ -103,7 +105,14 @@ JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
     SYNC_LINK: run_sync_link,
     PULL_LINK: run_pull_link,
     REFRESH_TICKET: run_refresh_ticket,
+    READ_CHANGED_TICKETS: read_changed_tickets,
 }
+
+
+async def due_jobs(deps: SyncDeps) -> list[tuple[str, int]]:
+    """Every job the schedule wants now: syncs of due links, reads of due ticket systems' changed tickets."""
+    jobs = [(SYNC_LINK, link_id) for link_id in await due_links(deps)]
+    return jobs + [(READ_CHANGED_TICKETS, system_id) for system_id in await systems_due(deps)]
 
 
 async def due_links(deps: SyncDeps) -> list[int]:
@@ -227,12 +236,12 @@ class InlineQueue(_Queue):
         finally:
             self._running.pop(key, None)
 
-    async def sweep(self) -> list[int]:
-        """Queue a sync for every link that is due (the workers' cron does the same)."""
-        links = await due_links(self.deps)
-        for link_id in links:
-            await self.enqueue(SYNC_LINK, link_id)
-        return links
+    async def sweep(self) -> list[tuple[str, int]]:
+        """Queue every job that is due: link syncs, ticket-cache reads (the workers' cron does the same)."""
+        jobs = await due_jobs(self.deps)
+        for name, argument in jobs:
+            await self.enqueue(name, argument)
+        return jobs
 
     def start(self) -> None:
         async def sweep_forever() -> None:

@@ -297,14 +297,14 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             with contextlib.suppress(NotFound):
                 found.append(await self.fetch_ticket(credentials, key))
         words = text.strip().replace("\\", "\\\\").replace('"', '\\"')
-        if words:
+        if words and len(found) < limit:
             jql = f'summary ~ "{words}*" ORDER BY updated DESC'
             async for issue in self.search_issues(credentials, jql, page_size=limit):
-                if len(found) >= limit:
-                    break
                 if issue.get("key") != key:
                     found.append(_ticket(issue))
-        return found[:limit]
+                if len(found) >= limit:
+                    break  # before the next page is asked for
+        return found
 
     async def search_issues(
         self, credentials: Credentials, jql: str, *, fields: str = TICKET_FIELDS, page_size: int = 100

@@ -5,7 +5,8 @@ What it models:
   `startedAfter`, `adjustEstimate`, `expand=properties`), `/worklog/updated` and `/worklog/deleted` (oldest
   first, `feed_page_size` a page, `nextPage`/`lastPage`/`until`, the newest minute left out), `POST
   /worklog/list` (≤ 1000 ids), search (`/search/jql` with `nextPageToken`/`isLast` on Cloud, where `/search`
-  answers 410; `/search` with `startAt`/`total` on Data Center; JQL `id in (…)` and `key in (…)` only).
+  answers 410; `/search` with `startAt`/`total` on Data Center; JQL `id in (…)`, `key in (…)` and
+  `summary ~ "text*" ORDER BY updated DESC`, the text search read as: a word of the summary starts with each word).
 - `started` accepted only as `yyyy-MM-dd'T'HH:mm:ss.SSS±hhmm` (anything else: 400), stored as an instant and
   written back in the reading user's time zone, as Jira does; comments as ADF on v3 and strings on v2.
 - Auth: Cloud API tokens (Basic e-mail:token) on the site; OAuth 2.0 3LO (`/authorize`, `/oauth/token` with a
@@ -19,7 +20,8 @@ What it models:
 Every REST request and answer is checked against Atlassian's OpenAPI description (`contract.py`); a request
 that breaks it gets Jira's 400, an answer that breaks it is recorded in `violations` (the tests fail on any).
 
-Not modelled: permissions and issue security, worklog visibility, JQL beyond id/key lists, changelogs,
+Not modelled: permissions and issue security, worklog visibility, JQL beyond id/key lists and a summary search,
+changelogs,
 `adjustEstimate=new|manual` arithmetic, time tracking configuration (a day is 8 hours), webhooks registered
 through the REST API, Jira's own rate-limit budgets other than the per-issue one.
 """
@@ -414,14 +416,27 @@ class FakeJira:
             return self._error(410, "The requested API has been removed. Please use /rest/api/3/search/jql.")
         if not cloud and rest == "/search/jql":
             return self._error(404, "no such resource")
-        found = re.fullmatch(r"\s*(id|key)\s+in\s*\(([^)]*)\)\s*", str(query.get("jql", "")), flags=re.IGNORECASE)
-        if found is None:
-            return self._error(400, "the fake Jira understands only 'id in (…)' and 'key in (…)'")
-        wanted = {part.strip().strip('"') for part in found[2].split(",") if part.strip()}
-        attribute = found[1].lower()
-        matches = sorted(
-            (issue for issue in self.issues.values() if getattr(issue, attribute) in wanted), key=lambda i: int(i.id)
+        jql = str(query.get("jql", ""))
+        found = re.fullmatch(r"\s*(id|key)\s+in\s*\(([^)]*)\)\s*", jql, flags=re.IGNORECASE)
+        text = re.fullmatch(
+            r'\s*summary\s*~\s*"((?:[^"\\]|\\.)*)"\s*ORDER BY updated DESC\s*', jql, flags=re.IGNORECASE
         )
+        if found is not None:
+            wanted = {part.strip().strip('"') for part in found[2].split(",") if part.strip()}
+            attribute = found[1].lower()
+            matches = sorted(
+                (issue for issue in self.issues.values() if getattr(issue, attribute) in wanted),
+                key=lambda i: int(i.id),
+            )
+        elif text is not None:
+            terms = re.findall(r"\w+", re.sub(r"\\(.)", r"\1", text[1]).lower())  # punctuation is not searched
+            matches = sorted(
+                (i for i in self.issues.values() if all(_has_word_starting(i.summary, term) for term in terms)),
+                key=lambda i: i.updated,
+                reverse=True,
+            )
+        else:
+            return self._error(400, "the fake Jira understands only 'id in (…)', 'key in (…)' and a summary search")
         size = min(int(query.get("maxResults", 50)), 100)
         if cloud:
             start = int(query.get("nextPageToken") or 0)
@@ -739,6 +754,10 @@ def _adf_text(document: dict[str, Any]) -> str:
     for block in document.get("content") or []:
         lines.append("".join(str(node.get("text", "")) for node in block.get("content") or []))
     return "\n".join(lines)
+
+
+def _has_word_starting(summary: str, term: str) -> bool:
+    return any(word.startswith(term) for word in re.findall(r"\w+", summary.lower()))
 
 
 def rsa_key_pair() -> tuple[str, str]:

@@ -171,6 +171,26 @@ async def test_search_pages_with_tokens_on_cloud_and_offsets_on_data_center(
     assert response.status_code == 410
 
 
+async def test_tickets_are_searched_by_key_and_by_jql_text_search(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    for setup, path in ((cloud, "/search/jql"), (datacenter, "/search")):
+        setup.fake.add_issue("SR-1", "Invoice export")
+        setup.fake.add_issue("SR-2", "Monthly invoices")
+        setup.fake.add_issue("SR-3", 'Quote "marks" here')
+        connector, credentials = setup.connector(http), setup.credentials()
+        assert [t.key for t in await connector.search_tickets(credentials, "invoice", 10)] == ["SR-2", "SR-1"]
+        assert [t.key for t in await connector.search_tickets(credentials, "invoice", 1)] == ["SR-2"]
+        assert [t.key for t in await connector.search_tickets(credentials, '"marks"', 10)] == ["SR-3"]
+        # A key is fetched (JQL would refuse an unknown key); the text search runs as well.
+        found = await connector.search_tickets(credentials, "gw-1", 10)
+        assert [(t.key, t.summary) for t in found] == [("GW-1", "Sync worklogs")]
+        assert await connector.search_tickets(credentials, "GW-404", 10) == []
+        jql = [q["jql"] for _m, p, q, _b in setup.fake.requests if p == path]
+        assert jql[0] == 'summary ~ "invoice*" ORDER BY updated DESC'
+        assert jql[2] == 'summary ~ "\\"marks\\"*" ORDER BY updated DESC'
+
+
 async def test_a_worklog_moves_when_the_entry_changes_its_ticket(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
     connector, credentials = cloud.connector(http), cloud.credentials()
     cloud.fake.add_issue("GW-2")

@@ -147,3 +147,35 @@ def test_webhooks_of_redmine_7_are_verified_and_parsed(redmine: RedmineServer, h
 
 def test_bare_numbers_and_hashes_name_the_same_issue() -> None:
     assert normalise_ticket(" 42 ") == normalise_ticket("#42") == "#42"
+
+
+async def test_tickets_are_searched_by_number_and_subject(
+    redmine: RedmineServer, project: RedmineProject, http: httpx.AsyncClient
+) -> None:
+    connector = redmine_connector(redmine.url, http)
+    other = redmine.create_issue(project.identifier, subject="Quarterly invoice export")
+    by_subject = await connector.search_tickets(user_credentials(project), "invoice EXP", 10)
+    assert [ticket.key for ticket in by_subject] == [f"#{other}"]
+    assert by_subject[0].summary == "Quarterly invoice export"
+    assert by_subject[0].status  # Redmine's default status, by name
+    by_number = await connector.search_tickets(user_credentials(project), str(other), 10)
+    assert [ticket.key for ticket in by_number] == [f"#{other}"]
+    assert await connector.search_tickets(user_credentials(project), "#99999999", 10) == []
+    assert await connector.search_tickets(user_credentials(project), "no issue has such a subject", 10) == []
+
+
+async def test_changed_tickets_are_those_updated_since_a_time(
+    redmine: RedmineServer, project: RedmineProject, http: httpx.AsyncClient
+) -> None:
+    connector = redmine_connector(redmine.url, http, page_size=2)
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    made = [redmine.create_issue(project.identifier, subject=f"Changed {n}") for n in range(3)]
+    redmine.ok("PUT", f"/issues/{project.issue}.json", json={"issue": {"subject": "Renamed in Redmine"}})
+    changed = await connector.changed_tickets(user_credentials(project), before)
+    by_key = {ticket.key: ticket for ticket in changed}
+    assert {f"#{n}" for n in [*made, project.issue]} <= set(by_key)  # read over several pages of 2
+    assert by_key[f"#{project.issue}"].summary == "Renamed in Redmine"
+    assert all(
+        ticket.updated_at is not None and ticket.updated_at >= before.replace(microsecond=0) for ticket in changed
+    )
+    assert await connector.changed_tickets(user_credentials(project), datetime.now(UTC) + timedelta(days=1)) == []
