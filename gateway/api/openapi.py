@@ -79,7 +79,18 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 # Handler parameters that are injected rather than sent by the client.
 _INJECTED = frozenset(
-    {"caller", "db_session", "settings", "key_ring", "registry", "runtime", "tickets", "request", "state"}
+    {
+        "caller",
+        "db_session",
+        "settings",
+        "key_ring",
+        "registry",
+        "runtime",
+        "tickets",
+        "ticket_search",
+        "request",
+        "state",
+    }
 )
 
 

@@ -9,6 +9,7 @@ from litestar import Controller, get
 from litestar.params import PathParameter
 
 from gateway.api.dependencies import CurrentCaller, Plugins
+from gateway.api.openapi import problems
 from gateway.core import connector_types
 from gateway.core.connector_types import ConnectorType
 
@@ -52,10 +53,14 @@ class TicketSystemTypeController(Controller):
     path = "/api/ticket-system-types"
     tags = ["ticket systems"]
 
-    @get("", summary="Installed connectors: auth modes, capabilities, secret names and config JSON Schema (ADMIN)")
+    @get(
+        "",
+        summary="Installed connectors: auth modes, capabilities, secret names and config JSON Schema (ADMIN)",
+        responses=problems(403),
+    )
     async def list_types(self, caller: CurrentCaller, registry: Plugins) -> list[TicketSystemTypeOut]:
         return [type_out(item) for item in connector_types.list_connector_types(caller, registry)]
 
-    @get("/{name:str}", summary="One installed connector (ADMIN)")
+    @get("/{name:str}", summary="One installed connector (ADMIN)", responses=problems(403))
     async def get_type(self, caller: CurrentCaller, registry: Plugins, name: TypeName) -> TicketSystemTypeOut:
         return type_out(connector_types.get_connector_type(caller, registry, name))

@@ -9,6 +9,8 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from gateway.api.dependencies import CurrentCaller, DbSession, TicketFinder
+from gateway.api.openapi import problems
+from gateway.core.master_data.types import MAX_INT
 from gateway.core.ticket_search import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -33,13 +35,14 @@ class TicketController(Controller):
             "and its answer is cached. Without a usable link, or with the tracker down, the answer is what the "
             "cache holds. Only tickets the project takes (its prefixes and sub-tickets) are listed."
         ),
+        responses=problems(404),
     )
     async def search(
         self,
         caller: CurrentCaller,
         db_session: DbSession,
         ticket_search: TicketFinder,
-        project_id: Annotated[int, QueryParameter(ge=1, description="The project being booked on")],
+        project_id: Annotated[int, QueryParameter(ge=1, le=MAX_INT, description="The project being booked on")],
         q: Annotated[str, QueryParameter(max_length=200, description="Key prefix or summary text")] = "",
         limit: Annotated[
             int, QueryParameter(ge=1, le=MAX_LIMIT, description="At most this many tickets")
