@@ -100,6 +100,7 @@ def create_app(
                 "registry": plugins,
                 "http": http,
                 "coordinator": deps.coordinator,
+                "sync_deps": deps,
             }
         ),
         lifespan=[resources],

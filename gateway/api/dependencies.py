@@ -23,6 +23,7 @@ from gateway.core.master_data.types import MAX_INT
 from gateway.core.models import User
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.settings import Settings
+from gateway.core.sync.engine import SyncDeps
 from gateway.core.ticket_check import TicketChecker
 from gateway.core.ticket_search import TicketSearch
 from gateway.core.vault import KeyRing
@@ -37,6 +38,7 @@ Plugins = NamedDependency[ConnectorRegistry]  # as `registry`
 Connectors = NamedDependency[ConnectorRuntime]  # as `runtime`
 Tickets = NamedDependency[TicketChecker | None]  # as `tickets`
 TicketFinder = NamedDependency[TicketSearch]  # as `ticket_search`
+SyncMachinery = NamedDependency[SyncDeps]  # as `sync_deps`
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -90,6 +92,12 @@ def provide_ticket_search(request: Request[object, object, State], state: State)
     return TicketSearch(provide_runtime(request, state), state.coordinator)
 
 
+def provide_sync_deps(state: State) -> SyncDeps:
+    """The process's sync machinery (sessions, connectors, coordinator), for previews of a sync."""
+    deps: SyncDeps = state.sync_deps
+    return deps
+
+
 async def provide_caller(request: Request[object, object, State], db_session: DbSession) -> Caller:
     """The authenticated caller: a personal API token (Authorization: Bearer) or a browser session cookie."""
     now = datetime.now(UTC)
@@ -133,6 +141,7 @@ DEPENDENCIES = {
     "runtime": Provide(provide_runtime, sync_to_thread=False),
     "tickets": Provide(provide_tickets, sync_to_thread=False),
     "ticket_search": Provide(provide_ticket_search, sync_to_thread=False),
+    "sync_deps": Provide(provide_sync_deps, sync_to_thread=False),
     "caller": Provide(provide_caller),
     "page": Provide(provide_page, sync_to_thread=False),
 }

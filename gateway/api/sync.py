@@ -9,13 +9,15 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from gateway.api.dependencies import CurrentCaller, DbSession
+from gateway.api.dependencies import CurrentCaller, DbSession, SyncMachinery
 from gateway.api.entries import EntryOut, entry_out
 from gateway.api.openapi import problems
 from gateway.api.parameters import RowId
 from gateway.core.links import my_link
 from gateway.core.sync import conflicts, status
 from gateway.core.sync.conflicts import Keep
+from gateway.core.sync.engine import SyncReport
+from gateway.core.sync.preview import VERBS, preview_my_link
 from gateway.core.sync.status import LinkSyncStatus
 from gateway.core.sync_requests import request_sync
 
@@ -58,6 +60,45 @@ class Resolve(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class Queued(msgspec.Struct, kw_only=True):
     status: str
+
+
+class PlannedChange(msgspec.Struct, kw_only=True):
+    """One thing the next sync would do. `action`: create, update, adopt (a worklog found by its marker) or delete
+    a worklog in the tracker; import a worklog as an entry, or park it (no project takes it); take_remote (the
+    entry follows the tracker), conflict, mark_remote_deleted."""
+
+    action: str
+    entry_id: int | None
+    ticket: str
+    worklog_id: str | None
+    detail: str | None
+
+
+class SyncPreviewOut(msgspec.Struct, kw_only=True):
+    """What the next sync of the link would do now; nothing was written. `skipped` says why it would do nothing."""
+
+    ticket_system_id: int
+    skipped: str | None
+    counts: dict[str, int]
+    changes: list[PlannedChange]
+
+
+def preview_out(system_id: int, report: SyncReport) -> SyncPreviewOut:
+    changes = [
+        PlannedChange(
+            action=VERBS[event.action],
+            entry_id=event.entry_id,
+            ticket=event.ticket,
+            # A worklog the sync would create has no id yet.
+            worklog_id=None if event.action == "created" else event.worklog_id,
+            detail=event.detail,
+        )
+        for event in report.events
+    ]
+    counts = dict.fromkeys(sorted(set(VERBS.values()) - {"fail"}), 0)
+    for change in changes:
+        counts[change.action] = counts.get(change.action, 0) + 1
+    return SyncPreviewOut(ticket_system_id=system_id, skipped=report.skipped, counts=counts, changes=changes)
 
 
 def link_sync_out(item: LinkSyncStatus) -> LinkSyncOut:
@@ -105,6 +146,22 @@ class SyncController(Controller):
         link, _system = await my_link(db_session, caller, system_id)
         await request_sync(db_session, [link.id], now=datetime.now(UTC))
         return Queued(status="queued")
+
+    @get(
+        "/api/me/ticket-systems/{system_id:int}/sync/preview",
+        summary="What the next sync of this link would create, change, delete or import; nothing is written",
+        description=(
+            "Runs the sync as a dry run: the tracker is read (changes since the last sync, lookups by marker) but "
+            "not written, no token is refreshed, and nothing is stored. A worklog the tracker would refuse shows "
+            "as a create or update here and fails in the sync."
+        ),
+        responses=problems(409, 502),
+    )
+    async def preview(
+        self, caller: CurrentCaller, db_session: DbSession, sync_deps: SyncMachinery, system_id: RowId
+    ) -> SyncPreviewOut:
+        report = await preview_my_link(db_session, caller, system_id, sync_deps)
+        return preview_out(system_id, report)
 
     @get("/api/me/sync/conflicts", summary="Entries changed both here and in the tracker, with both versions")
     async def list_conflicts(self, caller: CurrentCaller, db_session: DbSession) -> list[ConflictOut]:

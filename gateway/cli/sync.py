@@ -1,4 +1,4 @@
-"""`gateway sync`: run syncs in the foreground, with a progress bar."""
+"""`gateway sync`: run syncs in the foreground, with a progress bar — or preview them (`--dry-run`)."""
 
 from __future__ import annotations
 
@@ -13,45 +13,68 @@ from sqlalchemy import select
 
 from gateway.cli._runtime import reachable_engine, settings_with_logging
 from gateway.core.db import create_session_factory
-from gateway.core.errors import NotFound
-from gateway.core.models import Link, User
+from gateway.core.errors import GatewayError, NotFound
+from gateway.core.models import Link, TicketSystem, User
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.deferred import Deferred
 from gateway.core.sync.engine import SyncReport, sync_link
+from gateway.core.sync.preview import VERBS, preview_link
 from gateway.core.sync.runtime import arq_redis, sync_deps
+
+# The columns of a preview, in the order a reader takes them in.
+PREVIEW_COLUMNS = ("create", "update", "delete", "import", "take_remote", "conflict", "mark_remote_deleted", "park")
 
 
 @click.command()
 @click.option("--user", "username", default=None, help="Sync this user's links.")
 @click.option("--all", "everyone", is_flag=True, help="Sync every enabled, connected link.")
-def sync(username: str | None, everyone: bool) -> None:
+@click.option("--dry-run", is_flag=True, help="Show what a sync would create, change, delete or import; write nothing.")
+def sync(username: str | None, everyone: bool, dry_run: bool) -> None:
     """Sync links now, in this process (alongside any workers: a link is never synced twice at once)."""
     if bool(username) == everyone:
         raise click.UsageError("give either --user USERNAME or --all")
     settings = settings_with_logging()
-    results = asyncio.run(_sync(settings, username))
-    table = Table("link", "user", "pushed", "pulled", "imported", "failed", "conflicts", "outcome")
-    for link_id, user, report, outcome in results:
-        table.add_row(
-            str(link_id),
-            user,
-            *(str(n) for n in (report.pushed, report.pulled, report.imported, report.failed, report.conflicts)),
-            outcome,
-        )
-    Console(width=160).print(table)
+    results = asyncio.run(_sync(settings, username, dry_run=dry_run))
+    console = Console(width=160)
+    if dry_run:
+        _print_previews(console, results)
+        return
+    table = Table("link", "user", "ticket system", "pushed", "pulled", "imported", "failed", "conflicts", "outcome")
+    for link_id, user, system, report, outcome in results:
+        counts = (report.pushed, report.pulled, report.imported, report.failed, report.conflicts)
+        table.add_row(str(link_id), user, system, *(str(n) for n in counts), outcome)
+    console.print(table)
 
 
-async def _sync(settings: Settings, username: str | None) -> list[tuple[int, str, SyncReport, str]]:
+def _print_previews(console: Console, results: list[tuple[int, str, str, SyncReport, str]]) -> None:
+    table = Table("link", "user", "ticket system", *(name.replace("_", " ") for name in PREVIEW_COLUMNS), "outcome")
+    for link_id, user, system, report, outcome in results:
+        verbs = [VERBS[event.action] for event in report.events]
+        table.add_row(str(link_id), user, system, *(str(verbs.count(name)) for name in PREVIEW_COLUMNS), outcome)
+    console.print(table)
+    for link_id, user, system, report, _outcome in results:
+        for event in report.events:
+            entry = f"entry {event.entry_id}" if event.entry_id is not None else f"worklog {event.worklog_id}"
+            detail = f" ({event.detail})" if event.detail else ""
+            line = f"link {link_id} ({user}, {system}): {VERBS[event.action]} {entry} on {event.ticket}{detail}"
+            console.print(line, markup=False, highlight=False)
+    console.print("dry run: nothing was written", markup=False, highlight=False)
+
+
+async def _sync(
+    settings: Settings, username: str | None, *, dry_run: bool
+) -> list[tuple[int, str, str, SyncReport, str]]:
     async with reachable_engine(settings.database_url) as engine, httpx.AsyncClient(timeout=30) as http:
         factory = create_session_factory(engine)
         redis = arq_redis(settings.redis_url) if settings.redis_url else None
         deps = sync_deps(settings, factory, build_registry(), http, redis)
         async with factory() as session:
             stmt = (
-                select(Link.id, User.username)
+                select(Link.id, User.username, TicketSystem.name)
                 .join(User, User.id == Link.user_id)
-                .where(Link.enabled.is_(True), Link.access_token.is_not(None))
+                .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
+                .where(Link.enabled.is_(True), Link.access_token.is_not(None), TicketSystem.deleted_at.is_(None))
                 .order_by(Link.id)
             )
             if username:
@@ -61,16 +84,20 @@ async def _sync(settings: Settings, username: str | None) -> list[tuple[int, str
             raise NotFound(f"{username} has no enabled, connected link")
         results = []
         with Progress(transient=True) as progress:
-            task = progress.add_task("syncing", total=len(links))
-            for link_id, user in links:
+            task = progress.add_task("previewing" if dry_run else "syncing", total=len(links))
+            for link_id, user, system in links:
                 try:
-                    report = await sync_link(deps, link_id)
-                    outcome = report.skipped or "synced"
+                    report = await (preview_link(deps, link_id) if dry_run else sync_link(deps, link_id))
+                    outcome = report.skipped or ("would sync" if dry_run else "synced")
                 except Deferred as deferred:
                     report = SyncReport(link_id=link_id)
                     wait = f", retry in {deferred.retry_after:g} s" if deferred.retry_after else ""
                     outcome = f"deferred: {deferred}{wait}"
-                results.append((link_id, user, report, outcome))
+                except GatewayError as exc:
+                    if not dry_run:
+                        raise
+                    report, outcome = SyncReport(link_id=link_id), f"no preview: {exc}"
+                results.append((link_id, user, system, report, outcome))
                 progress.advance(task)
         if redis is not None:
             await redis.aclose()

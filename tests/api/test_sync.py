@@ -150,10 +150,25 @@ async def test_the_sync_command_runs_in_the_foreground(
     assert "nobody has no enabled, connected link" in wrong.stderr
 
 
-async def book_directly(world: World) -> None:
+async def test_the_sync_command_previews_with_dry_run(
+    run_gateway: Run, world: World, tasklog: FakeTasklog, linked: int, key_line: str
+) -> None:
+    entry_id = await book_directly(world)
+    env = {"DATABASE_URL": world.database_url, "GATEWAY_SECRET_KEYS": key_line}
+    preview = await asyncio.to_thread(run_gateway, "sync", "--all", "--dry-run", **env)
+    assert preview.returncode == 0, preview.stderr
+    assert f"(dev_a, Tasklog): create entry {entry_id} on TL-2" in preview.stdout
+    assert "dry run: nothing was written" in preview.stdout
+    assert tasklog.worklogs == {}
+    synced = await asyncio.to_thread(run_gateway, "sync", "--all", **env)
+    assert synced.returncode == 0, synced.stderr
+    assert len(tasklog.worklogs) == 1
+
+
+async def book_directly(world: World) -> int:
     engine = create_engine(world.database_url)
     async with create_session_factory(engine)() as session:
-        await create_entry(
+        entry = await create_entry(
             session,
             world.caller("dev_a"),
             EntryCreate(
@@ -167,6 +182,7 @@ async def book_directly(world: World) -> None:
         )
         await session.commit()
     await engine.dispose()
+    return entry.id
 
 
 async def test_a_ticket_the_tracker_does_not_know_is_refused_when_booking(

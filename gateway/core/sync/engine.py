@@ -10,6 +10,10 @@ Rules that hold whatever happens:
 - Writes to one ticket are serialised across workers, and every request takes from the system's budget.
 - Pulled changes are applied only after a complete read (all pages); deletions only when the tracker reports
   them, never because a worklog is missing from a read.
+
+A dry run (`dry_run=True`, used by `sync.preview`) goes through the same steps with the tracker's writes left
+out: its worklog creates, updates and deletes are recorded instead of sent, no token is refreshed, no lease or run
+is recorded, and the caller rolls back the one transaction everything happened in.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from gateway.core.commit_events import record_entry_change
 from gateway.core.entries import reclassify_day
 from gateway.core.entry_rules import check_entry
 from gateway.core.enums import SyncState
-from gateway.core.errors import GatewayError
+from gateway.core.errors import Conflict, GatewayError
 from gateway.core.link_tokens import usable_credentials
 from gateway.core.links import ConnectorRuntime, build_connector
 from gateway.core.logs import get_logger
@@ -59,6 +63,7 @@ from gateway.core.models import (
     WorklogSyncState,
 )
 from gateway.core.revisions import audited_values, record_revision
+from gateway.core.secrets_at_rest import open_credentials
 from gateway.core.sync import snapshot
 from gateway.core.sync.coordination import Coordinator
 from gateway.core.sync.deferred import Deferred
@@ -66,10 +71,37 @@ from gateway.core.sync.reconcile import Outcome, reconcile
 from gateway.core.tickets import PREFIXED_KEY
 
 log = get_logger("gateway.sync")
+_NEEDS_REFRESH = "the link's access token has expired; the next sync refreshes it first, preview after that"
 T = TypeVar("T")
 DEFAULT_IMPORT_START = time(9, 0)
 # A run that finds new sync requests made while it ran goes round again, this many times at most.
 MAX_ROUNDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SyncEvent:
+    """One thing a run did (or, in a dry run, would do)."""
+
+    action: str
+    entry_id: int | None
+    ticket: str
+    worklog_id: str | None = None
+    detail: str | None = None
+
+
+# What each action counts as in the report.
+_COUNTED: dict[str, tuple[str, ...]] = {
+    "created": ("created", "pushed"),
+    "updated": ("updated", "pushed"),
+    "adopted": ("adopted", "pushed"),
+    "deleted": ("deleted",),
+    "failed": ("failed",),
+    "imported": ("imported",),
+    "unmapped": ("unmapped",),
+    "taken": ("taken",),
+    "conflict": ("conflicts",),
+    "remote_deleted": ("remote_deleted",),
+}
 
 
 @dataclass
@@ -78,13 +110,32 @@ class SyncReport:
     skipped: str | None = None
     # Set when another runner holds the link: until when its lease lasts.
     busy_until: datetime | None = None
+    # Worklogs written to the tracker (created, updated, adopted after a lost answer), and deleted there.
     pushed: int = 0
+    created: int = 0
+    updated: int = 0
+    adopted: int = 0
+    deleted: int = 0
+    # Worklogs read from the tracker, entries made from them, entries that took the tracker's changes.
     pulled: int = 0
     imported: int = 0
+    taken: int = 0
     failed: int = 0
     conflicts: int = 0
     remote_deleted: int = 0
     unmapped: int = 0
+    events: list[SyncEvent] = field(default_factory=list)
+
+    def note(
+        self, action: str, entry_id: int | None, ticket: str, worklog_id: str | None = None, detail: str | None = None
+    ) -> None:
+        self.events.append(SyncEvent(action, entry_id, ticket, worklog_id, detail))
+        for counter in _COUNTED[action]:
+            setattr(self, counter, getattr(self, counter) + 1)
+
+
+class PreviewUnavailable(Conflict):
+    """A dry run cannot go on without writing: the link's token must be refreshed first."""
 
 
 @dataclass
@@ -98,7 +149,9 @@ class SyncDeps:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-async def sync_link(deps: SyncDeps, link_id: int, *, push: bool = True, pull: bool = True) -> SyncReport:
+async def sync_link(
+    deps: SyncDeps, link_id: int, *, push: bool = True, pull: bool = True, dry_run: bool = False
+) -> SyncReport:
     """Sync one link; returns what was done, raises `Deferred` when the run must be retried later."""
     report = SyncReport(link_id=link_id)
     async with deps.session_factory() as session:
@@ -110,9 +163,22 @@ async def sync_link(deps: SyncDeps, link_id: int, *, push: bool = True, pull: bo
         try:
             connector = build_connector(system, deps.runtime)
         except GatewayError as exc:
-            link.last_error = str(exc)
-            await session.commit()
+            if not dry_run:
+                link.last_error = str(exc)
+                await session.commit()
             report.skipped = str(exc)
+            return report
+        if dry_run:
+            # Nothing is stored, so nothing needs guarding against a second runner.
+            syncer = _LinkSync(deps, session, link, system, connector, report, dry_run=True)
+            try:
+                await syncer.start()
+                if pull:
+                    await syncer.pull()
+                if push:
+                    await syncer.push()
+            except AuthRevoked as exc:
+                report.skipped = f"reconnect needed: {exc}"
             return report
         owner = secrets.token_hex(8)
         if not await _take_lease(session, link_id, owner, deps):
@@ -163,8 +229,11 @@ class _LinkSync:
         system: TicketSystem,
         connector: Connector[Any],
         report: SyncReport,
+        *,
+        dry_run: bool = False,
     ) -> None:
         self.deps = deps
+        self.dry_run = dry_run
         self.session = session
         self.link = link
         self.system = system
@@ -174,6 +243,13 @@ class _LinkSync:
         self.source = f"sync:{system.name}"
 
     async def start(self) -> None:
+        if self.dry_run:
+            # A refresh rotates tokens at the tracker: a dry run uses what is stored, or stops.
+            self.credentials = open_credentials(self.link, self.deps.runtime.key_ring)
+            expires = self.credentials.expires_at if self.credentials else None
+            if self.credentials is None or (expires is not None and expires <= self.deps.clock()):
+                raise PreviewUnavailable(_NEEDS_REFRESH)
+            return
         self.credentials = await usable_credentials(
             self.deps.session_factory, self.link.id, self.connector, self.deps.runtime.key_ring, now=self.deps.clock()
         )
@@ -186,6 +262,8 @@ class _LinkSync:
             try:
                 return await make(self.credentials)
             except AuthExpired:
+                if self.dry_run:
+                    raise PreviewUnavailable(_NEEDS_REFRESH) from None
                 if attempt == 2:
                     raise AuthRevoked(f"{what}: the tracker refuses even fresh credentials") from None
                 self.credentials = await usable_credentials(
@@ -245,7 +323,7 @@ class _LinkSync:
 
         if has_remote and (not wants_remote or base_ticket != entry.ticket):
             # Gone, moved to another ticket system, or moved to another ticket (worklogs cannot change tickets).
-            await self._delete_remote(base_ticket, str(entry.worklog_id))
+            await self._delete_remote(base_ticket, str(entry.worklog_id), entry.id)
             entry.worklog_id = None
             entry.synced_to_ticketsystem = False
             state.base = None
@@ -255,14 +333,11 @@ class _LinkSync:
             draft = await self._draft(entry)
             async with self.deps.coordinator.ticket_lock(self.system.id, entry.ticket):
                 try:
-                    remote = await self.call(
-                        lambda c: self.connector.update_worklog(c, str(entry.worklog_id), draft),
-                        f"update the worklog of entry {entry.id}",
-                    )
+                    remote = await self._update(str(entry.worklog_id), draft, f"update the worklog of entry {entry.id}")
                 except NotFound:
                     await self._remote_deleted(entry, state)
                     return
-            await self._synced(entry, state, remote, version)
+            await self._synced(entry, state, remote, version, "updated")
         elif wants_remote:
             await self._create_exactly_once(entry, state, version)
         else:
@@ -273,7 +348,7 @@ class _LinkSync:
                     f"look up entry {entry.id}'s worklog",
                 )
                 if stray is not None:
-                    await self._delete_remote(base_ticket, stray.id)
+                    await self._delete_remote(base_ticket, stray.id, entry.id)
             state.push_started_at = None
             await self._settle(entry, SyncState.SYNCED if entry.deleted_at else None, version)
 
@@ -289,23 +364,30 @@ class _LinkSync:
                     adopted: RemoteWorklog = found
                     log.info("adopted a worklog created by an earlier attempt", entry_id=entry.id, worklog=adopted.id)
                     if snapshot.changed_fields(snapshot.of_remote(adopted), snapshot.of_entry(entry)):
-                        adopted = await self.call(
-                            lambda c: self.connector.update_worklog(c, adopted.id, draft),
-                            f"update entry {entry.id}'s adopted worklog",
-                        )
-                    await self._synced(entry, state, adopted, version)
+                        adopted = await self._update(adopted.id, draft, f"update entry {entry.id}'s adopted worklog")
+                    await self._synced(entry, state, adopted, version, "adopted")
                     return
             state.push_started_at = self.deps.clock()
             state.link_id = self.link.id
             await self.session.commit()  # the attempt is on record before the tracker hears of it
-            remote = await self.call(
-                lambda c: self.connector.create_worklog(c, draft), f"create the worklog of entry {entry.id}"
-            )
-        await self._synced(entry, state, remote, version)
+            remote = await self._create(draft, f"create the worklog of entry {entry.id}")
+        await self._synced(entry, state, remote, version, "created")
 
-    async def _delete_remote(self, ticket: str, worklog_id: str) -> None:
-        async with self.deps.coordinator.ticket_lock(self.system.id, ticket):
-            await self.call(lambda c: self.connector.delete_worklog(c, ticket, worklog_id), "delete a worklog")
+    async def _create(self, draft: WorklogDraft, what: str) -> RemoteWorklog:
+        if self.dry_run:
+            return _as_written(f"new:{draft.marker}", draft, self.deps.clock())
+        return await self.call(lambda c: self.connector.create_worklog(c, draft), what)
+
+    async def _update(self, worklog_id: str, draft: WorklogDraft, what: str) -> RemoteWorklog:
+        if self.dry_run:
+            return _as_written(worklog_id, draft, self.deps.clock())
+        return await self.call(lambda c: self.connector.update_worklog(c, worklog_id, draft), what)
+
+    async def _delete_remote(self, ticket: str, worklog_id: str, entry_id: int) -> None:
+        if not self.dry_run:
+            async with self.deps.coordinator.ticket_lock(self.system.id, ticket):
+                await self.call(lambda c: self.connector.delete_worklog(c, ticket, worklog_id), "delete a worklog")
+        self.report.note("deleted", entry_id, ticket, worklog_id)
 
     async def _draft(self, entry: Entry) -> WorklogDraft:
         activity = await self.session.get(Activity, entry.activity_id)
@@ -319,7 +401,9 @@ class _LinkSync:
             activity=activity.name if activity is not None else None,
         )
 
-    async def _synced(self, entry: Entry, state: WorklogSyncState, remote: RemoteWorklog, version: int) -> None:
+    async def _synced(
+        self, entry: Entry, state: WorklogSyncState, remote: RemoteWorklog, version: int, action: str
+    ) -> None:
         state.base = dict(snapshot.of_remote(remote, entry.ticket))
         state.remote_updated_at = remote.updated_at
         state.push_started_at = None
@@ -328,7 +412,7 @@ class _LinkSync:
         entry.worklog_id = remote.id
         entry.synced_to_ticketsystem = True
         entry.sync_error = None
-        self.report.pushed += 1
+        self.report.note(action, entry.id, entry.ticket, remote.id)
         await self._settle(entry, SyncState.SYNCED, version)
 
     async def _failed(self, entry: Entry, state: WorklogSyncState, reason: str) -> None:
@@ -336,14 +420,14 @@ class _LinkSync:
         state.push_started_at = None
         entry.sync_error = reason
         entry.sync_attempts += 1
-        self.report.failed += 1
+        self.report.note("failed", entry.id, entry.ticket, entry.worklog_id, reason)
         await self._settle(entry, SyncState.FAILED, entry.version)
 
     async def _remote_deleted(self, entry: Entry, state: WorklogSyncState) -> None:
+        self.report.note("remote_deleted", entry.id, entry.ticket, entry.worklog_id)
         state.base = None
         entry.worklog_id = None
         entry.synced_to_ticketsystem = False
-        self.report.remote_deleted += 1
         await self._settle(entry, SyncState.REMOTE_DELETED, entry.version)
 
     async def _settle(self, entry: Entry, new_state: SyncState | None, version: int) -> None:
@@ -412,8 +496,9 @@ class _LinkSync:
             state.remote_updated_at = remote.updated_at
             entry.sync_state = SyncState.CONFLICT
             entry.sync_error = f"changed here and in {self.system.name}: {', '.join(sorted(decision.clashing))}"
-            self.report.conflicts += 1
+            self.report.note("conflict", entry.id, entry.ticket, remote.id, ", ".join(sorted(decision.clashing)))
         elif decision.outcome in (Outcome.TAKE_REMOTE, Outcome.MERGE):
+            self.report.note("taken", entry.id, entry.ticket, remote.id, ", ".join(sorted(decision.take)))
             await self.apply_remote(entry, remote_snapshot, decision.take)
             if decision.outcome is Outcome.TAKE_REMOTE and entry.sync_state is not SyncState.PENDING:
                 entry.sync_state = SyncState.SYNCED
@@ -503,7 +588,7 @@ class _LinkSync:
         if reason is None:
             if existing is not None:
                 await self.session.delete(existing)
-            self.report.imported += 1
+            self.report.note("imported", None, remote.ticket, remote.id)
         else:
             parked = existing or UnmappedWorklog(link_id=self.link.id, worklog_id=remote.id)
             parked.ticket = remote.ticket
@@ -511,7 +596,7 @@ class _LinkSync:
             parked.reason = reason
             parked.seen_at = self.deps.clock()
             self.session.add(parked)
-            self.report.unmapped += 1
+            self.report.note("unmapped", None, remote.ticket, remote.id, reason)
         await self.session.commit()
 
     async def _try_import(self, remote: RemoteWorklog) -> str | None:
@@ -589,7 +674,7 @@ class _LinkSync:
             remote = msgspec.convert({**row.worklog, "id": row.worklog_id}, RemoteWorklog, strict=False)
             if await self._try_import(remote) is None:
                 await self.session.delete(row)
-                self.report.imported += 1
+                self.report.note("imported", None, remote.ticket, remote.id)
                 self.report.unmapped = max(0, self.report.unmapped - 1)
         await self.session.commit()
 
@@ -648,6 +733,14 @@ async def _finish(
         .execution_options(synchronize_session=False)
     )
     await session.commit()
+
+
+def _as_written(worklog_id: str, draft: WorklogDraft, now: datetime) -> RemoteWorklog:
+    """What a dry run takes the tracker to answer a write with: the draft as sent."""
+    return RemoteWorklog(
+        id=worklog_id, ticket=draft.ticket, day=draft.day, start=draft.start, minutes=draft.minutes,
+        description=draft.description, updated_at=now, marker=draft.marker,
+    )  # fmt: skip
 
 
 def end_of(start: time, minutes: int) -> time | None:
