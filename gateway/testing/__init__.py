@@ -1,4 +1,9 @@
 """Test support shipped with the gateway, for connector authors: the conformance suite (`conformance`).
 
-It needs pytest (and pytest-asyncio), which a connector's test environment has; the gateway never imports it.
+Install it with the `testing` extra (`pip install "timetracker-gateway[testing]"`: pytest and pytest-asyncio);
+the gateway itself never imports it.
 """
+
+from gateway.testing.conformance import ConnectorConformance, FakeTracker, draft, lower_case, pull_everything
+
+__all__ = ["ConnectorConformance", "FakeTracker", "draft", "lower_case", "pull_everything"]

@@ -3,29 +3,47 @@
 Any connector, built-in or third-party, runs it against itself and a fake of its tracker. Subclass
 `ConnectorConformance` in a test module and provide two fixtures:
 
-- `connector`: the connector under test, its context pointing at the fake tracker;
+- `connector`: the connector under test, its context pointing at the fake tracker (it may use the suite's
+  ready-made `http` fixture, an `httpx.AsyncClient`);
 - `tracker`: a `FakeTracker`, the few things the suite needs to steer that fake.
 
-    class TestTasklogConformance(ConnectorConformance):
+    class TestTaskboxConformance(ConnectorConformance):
         @pytest.fixture
-        def tracker(self, fake): return TasklogTracker(fake)
-        @pytest.fixture
-        def connector(self, fake, http): return TasklogConnector(ConnectorContext(...))
+        def tracker(self, fake):
+            return TaskboxTracker(fake)
 
-The suite checks: the account call, push create/update/delete, lookup by marker, a paginated pull from a cursor
-with deletions, ticket fetch, webhook verification (good, tampered, unsigned) and parsing, token refresh, and
-that 401/404/422/429/5xx answers become the core's error types.
+        @pytest.fixture
+        def connector(self, fake, http):
+            return TaskboxConnector(ConnectorContext(base_url=fake.url, config=TaskboxConfig(), secrets={}, http=http))
+
+It needs pytest and pytest-asyncio (`pip install "timetracker-gateway[testing]"`) and no settings of its own: its
+async tests and fixtures carry their own asyncio marks, so pytest-asyncio's default (strict) mode runs them.
+
+What it checks follows what the connector declares. Every connector: the account call and refused credentials,
+how users connect (the OAuth dance through the fake's authorisation page, or that a token connector refuses it),
+refresh (new credentials, or `AuthRevoked` where credentials do not refresh), revoke, the config check, push
+create/update/delete, lookup by marker, a paginated pull from a cursor, ticket fetch, and that 401/404/422/429/5xx
+answers become the typed errors. Then each declared capability: deletions in the pull (DELETION_FEED), webhook
+verification and parsing (WEBHOOKS; without it, that every delivery is refused), ticket search (SEARCH) and
+changed tickets (CHANGED_TICKETS). Tests of a capability the connector does not declare skip themselves, saying so.
 """
 
 from __future__ import annotations
 
-from datetime import date, time
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+import msgspec
 import pytest
+import pytest_asyncio
 
 from gateway.connectors import (
     AuthExpired,
+    AuthRevoked,
     Capability,
     Connector,
     ConnectorError,
@@ -43,7 +61,12 @@ DAY = date(2026, 11, 24)
 
 
 class FakeTracker(Protocol):
-    """What the suite needs from a connector's fake tracker."""
+    """What the suite needs from a connector's fake tracker.
+
+    Required of every fake: the attributes and the first five methods. `ticket_changed_webhook` and
+    `signature_header` only for WEBHOOKS, `change_ticket` only for CHANGED_TICKETS; `consent` only where the
+    fake's authorisation page needs to be told who approves (OAuth connectors).
+    """
 
     #: A ticket that exists, and one that does not.
     ticket: str
@@ -51,11 +74,9 @@ class FakeTracker(Protocol):
     #: How many worklogs one page of the connector's pull holds (the suite makes more to force paging); None
     #: for a connector that reads all pages of a window within one `pull_worklogs` call.
     page_size: int | None
-    #: The header the tracker authenticates webhooks with (the suite drops it to test an unsigned request).
-    signature_header: str
 
     def credentials(self) -> Credentials:
-        """Valid credentials (with a refresh token, for OAuth connectors) of the test account."""
+        """Valid credentials of the test account (with a refresh token, for OAuth 2 connectors)."""
         ...
 
     def add_remote_worklog(self, ticket: str, day: date, minutes: int, description: str) -> str:
@@ -66,10 +87,6 @@ class FakeTracker(Protocol):
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
         """Make the tracker's next API answer fail with `status` and `headers`."""
-        ...
-
-    def ticket_changed_webhook(self) -> tuple[dict[str, str], bytes]:
-        """A genuine delivery that announces a change of `ticket`: (headers, body)."""
         ...
 
 
@@ -103,24 +120,110 @@ async def pull_everything(
         assert pages < 1000, "the connector keeps returning next pages"
 
 
+def needs(connector: Connector[Any], capability: Capability) -> None:
+    """Skip the calling test unless the connector has `capability` (in the auth mode under test)."""
+    if not connector.supports(capability):
+        pytest.skip(f"{connector.name} does not declare Capability.{capability.name} (auth mode {connector.auth_mode})")
+
+
 class ConnectorConformance:
     """Mix into a test class that provides the `connector` and `tracker` fixtures."""
 
+    @pytest_asyncio.fixture
+    async def http(self) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client like the gateway's (the connector's `ConnectorContext.http`)."""
+        async with httpx.AsyncClient(timeout=30) as client:
+            yield client
+
+    # Linking ---------------------------------------------------------------------------------------------------
+
+    @pytest.mark.asyncio
     async def test_account_answers_for_valid_credentials(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         account = await connector.account(tracker.credentials())
         assert account.id
         assert account.name
 
+    @pytest.mark.asyncio
+    async def test_refused_credentials_are_an_auth_error(self, connector: Connector[Any], tracker: FakeTracker) -> None:
+        wrong = msgspec.structs.replace(tracker.credentials(), access_token="not-a-valid-credential")  # noqa: S106
+        with pytest.raises((AuthExpired, AuthRevoked)):
+            await connector.account(wrong)
+
+    @pytest.mark.asyncio
+    async def test_users_connect_as_the_auth_mode_says(
+        self, connector: Connector[Any], tracker: FakeTracker, http: httpx.AsyncClient
+    ) -> None:
+        state = "conformance-state"
+        if not connector.auth_kind.uses_oauth:
+            # Keys and tokens are pasted by the user: there is no authorisation page.
+            with pytest.raises(Rejected):
+                await connector.authorization_url(state)
+            with pytest.raises(Rejected):
+                await connector.exchange_code("a-code", None)
+            return
+        consent = getattr(tracker, "consent", None)
+        if consent is not None:
+            consent()
+        start = await connector.authorization_url(state)
+        # The fake's authorisation page approves at once and sends the browser back to the gateway.
+        answer = await http.get(start.url, follow_redirects=False)
+        assert answer.is_redirect, f"the authorisation page answered {answer.status_code}, not a redirect"
+        location = answer.headers["location"]
+        assert location.startswith(connector.context.redirect_uri or "")
+        query = dict(parse_qsl(urlsplit(location).query))
+        assert query.get("state") == state
+        code = query.get("code") or query.get("oauth_verifier")
+        assert code, f"the callback carries no code: {location}"
+        credentials = await connector.exchange_code(code, start.code_verifier)
+        assert credentials.access_token
+        assert (await connector.account(credentials)).id
+        with pytest.raises((Rejected, AuthRevoked)):
+            await connector.exchange_code(code, start.code_verifier)  # a code is good once
+
+    @pytest.mark.asyncio
+    async def test_refresh_gives_working_credentials_or_says_to_connect_again(
+        self, connector: Connector[Any], tracker: FakeTracker
+    ) -> None:
+        old = tracker.credentials()
+        if not connector.supports(Capability.REFRESH):
+            # The sync engine marks the link "reconnect needed" on AuthRevoked.
+            with pytest.raises(AuthRevoked):
+                await connector.refresh(old)
+            return
+        new = await connector.refresh(old)
+        assert new.access_token != old.access_token
+        assert new.secret
+        assert (await connector.account(new)).id
+
+    @pytest.mark.asyncio
+    async def test_revoke_forgets_the_grant_where_the_tracker_can(
+        self, connector: Connector[Any], tracker: FakeTracker
+    ) -> None:
+        credentials = tracker.credentials()
+        await connector.revoke(credentials)
+        # The tracker forgot the grant; one that cannot revoke keeps it, and that is fine too.
+        with contextlib.suppress(AuthExpired, AuthRevoked):
+            await connector.account(credentials)
+
+    @pytest.mark.asyncio
+    async def test_the_test_config_passes_the_config_check(self, connector: Connector[Any]) -> None:
+        await connector.check_config()
+
+    # Worklogs --------------------------------------------------------------------------------------------------
+
+    @pytest.mark.asyncio
     async def test_push_create_find_update_delete(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         credentials = tracker.credentials()
         created = await connector.create_worklog(credentials, draft("conformance-1", tracker.ticket))
         assert created.id
         assert (created.ticket, created.day, created.minutes) == (tracker.ticket, DAY, 90)
+        assert created.start in (None, time(9, 30))
 
         found = await connector.find_worklog_by_marker(credentials, tracker.ticket, "conformance-1")
         assert found is not None
         assert found.id == created.id
         assert found.marker == "conformance-1"
+        assert found.description == "Conformance"  # a marker kept in the text is not part of the description
 
         updated = await connector.update_worklog(
             credentials, created.id, draft("conformance-1", tracker.ticket, 30, "Less")
@@ -135,9 +238,11 @@ class ConnectorConformance:
         # Deleting what is already gone is not an error: a retried delete must succeed.
         await connector.delete_worklog(credentials, tracker.ticket, updated.id)
 
+    @pytest.mark.asyncio
     async def test_an_unknown_marker_finds_nothing(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         assert await connector.find_worklog_by_marker(tracker.credentials(), tracker.ticket, "never-written") is None
 
+    @pytest.mark.asyncio
     async def test_pull_reads_every_page_and_continues_from_its_cursor(
         self, connector: Connector[Any], tracker: FakeTracker
     ) -> None:
@@ -154,9 +259,11 @@ class ConnectorConformance:
         worklogs, _deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
         assert later in {worklog.id for worklog in worklogs}
 
+    @pytest.mark.asyncio
     async def test_pull_reports_deletions_after_the_cursor(
         self, connector: Connector[Any], tracker: FakeTracker
     ) -> None:
+        needs(connector, Capability.DELETION_FEED)
         credentials = tracker.credentials()
         doomed = tracker.add_remote_worklog(tracker.ticket, DAY, 20, "to be deleted")
         _worklogs, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
@@ -164,6 +271,9 @@ class ConnectorConformance:
         _worklogs, deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
         assert doomed in deleted
 
+    # Tickets ---------------------------------------------------------------------------------------------------
+
+    @pytest.mark.asyncio
     async def test_fetch_ticket(self, connector: Connector[Any], tracker: FakeTracker) -> None:
         ticket = await connector.fetch_ticket(tracker.credentials(), tracker.ticket)
         assert ticket.key == tracker.ticket
@@ -171,8 +281,41 @@ class ConnectorConformance:
         with pytest.raises(NotFound):
             await connector.fetch_ticket(tracker.credentials(), tracker.missing_ticket)
 
+    @pytest.mark.asyncio
+    async def test_search_finds_tickets_by_summary_and_by_key(
+        self, connector: Connector[Any], tracker: FakeTracker
+    ) -> None:
+        needs(connector, Capability.SEARCH)
+        credentials = tracker.credentials()
+        known = await connector.fetch_ticket(credentials, tracker.ticket)
+        word = max(known.summary.split(), key=len)
+        by_text = await connector.search_tickets(credentials, word.lower(), 10)
+        assert known.key in {ticket.key for ticket in by_text}
+        by_key = await connector.search_tickets(credentials, known.key, 10)
+        assert known.key in {ticket.key for ticket in by_key}
+        assert len(await connector.search_tickets(credentials, word, 1)) <= 1
+        assert await connector.search_tickets(credentials, "zqxjv no ticket says this", 10) == []
+
+    @pytest.mark.asyncio
+    async def test_changed_tickets_lists_what_changed_since_a_time(
+        self, connector: Connector[Any], tracker: FakeTracker
+    ) -> None:
+        needs(connector, Capability.CHANGED_TICKETS)
+        credentials = tracker.credentials()
+        before = datetime.now(UTC) - timedelta(seconds=2)
+        tracker.change_ticket(tracker.ticket, "Changed for the conformance suite")  # type: ignore[attr-defined]
+        changed = {ticket.key: ticket for ticket in await connector.changed_tickets(credentials, before)}
+        assert changed[tracker.ticket].summary == "Changed for the conformance suite"
+        assert await connector.changed_tickets(credentials, datetime.now(UTC) + timedelta(days=1)) == []
+
+    # Webhooks --------------------------------------------------------------------------------------------------
+
     def test_a_genuine_webhook_verifies_and_parses(self, connector: Connector[Any], tracker: FakeTracker) -> None:
-        raw_headers, body = tracker.ticket_changed_webhook()
+        if not connector.supports(Capability.WEBHOOKS):
+            # Without webhooks, anything posted to the system's webhook address is refused.
+            assert not connector.verify_webhook({"content-type": "application/json"}, b'{"event": "anything"}')
+            return
+        raw_headers, body = tracker.ticket_changed_webhook()  # type: ignore[attr-defined]
         headers = lower_case(raw_headers)
         assert connector.verify_webhook(headers, body)
         delivery = connector.parse_webhook(headers, body)
@@ -181,23 +324,19 @@ class ConnectorConformance:
         assert (WebhookEventKind.TICKET_CHANGED, tracker.ticket) in kinds
 
     def test_a_tampered_webhook_is_refused(self, connector: Connector[Any], tracker: FakeTracker) -> None:
-        headers, body = tracker.ticket_changed_webhook()
+        needs(connector, Capability.WEBHOOKS)
+        headers, body = tracker.ticket_changed_webhook()  # type: ignore[attr-defined]
         assert not connector.verify_webhook(lower_case(headers), body + b" ")
 
     def test_an_unsigned_webhook_is_refused(self, connector: Connector[Any], tracker: FakeTracker) -> None:
-        headers, body = tracker.ticket_changed_webhook()
-        unsigned = {k: v for k, v in lower_case(headers).items() if k != tracker.signature_header.lower()}
-        assert not connector.verify_webhook(unsigned, body)
+        needs(connector, Capability.WEBHOOKS)
+        headers, body = tracker.ticket_changed_webhook()  # type: ignore[attr-defined]
+        signature = tracker.signature_header.lower()  # type: ignore[attr-defined]
+        assert not connector.verify_webhook({k: v for k, v in lower_case(headers).items() if k != signature}, body)
 
-    async def test_refresh_gives_working_credentials(self, connector: Connector[Any], tracker: FakeTracker) -> None:
-        if not connector.supports(Capability.REFRESH):
-            pytest.skip(f"{connector.name} does not refresh in auth mode {connector.auth_mode}")
-        old = tracker.credentials()
-        new = await connector.refresh(old)
-        assert new.access_token != old.access_token
-        assert new.secret
-        assert (await connector.account(new)).id
+    # Errors ----------------------------------------------------------------------------------------------------
 
+    @pytest.mark.asyncio
     @pytest.mark.parametrize(
         ("status", "headers", "error"),
         [
@@ -209,7 +348,7 @@ class ConnectorConformance:
             (502, {}, Transient),
         ],
     )
-    async def test_failures_become_the_core_error_types(
+    async def test_failures_become_the_typed_errors(
         self,
         connector: Connector[Any],
         tracker: FakeTracker,
@@ -222,3 +361,6 @@ class ConnectorConformance:
             await connector.fetch_ticket(tracker.credentials(), tracker.ticket)
         if isinstance(caught.value, RateLimited):
             assert caught.value.retry_after == 7
+
+
+__all__ = ["DAY", "ConnectorConformance", "FakeTracker", "draft", "lower_case", "needs", "pull_everything"]

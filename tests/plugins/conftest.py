@@ -74,6 +74,9 @@ class TasklogTracker:
     def ticket_changed_webhook(self) -> tuple[dict[str, str], bytes]:
         return self.fake.webhook("issue.updated", issue=self.fake.issues[self.ticket])
 
+    def change_ticket(self, key: str, summary: str) -> None:
+        self.fake.edit_issue(key, title=summary)
+
 
 @pytest.fixture
 def tracker(fake: FakeTasklog) -> TasklogTracker:

@@ -116,3 +116,6 @@ class JiraTracker:
 
     def ticket_changed_webhook(self) -> tuple[dict[str, str], bytes]:
         return self.setup.fake.issue_webhook(self.ticket)
+
+    def consent(self) -> None:
+        self.setup.fake.consenting_user = self.setup.user.id

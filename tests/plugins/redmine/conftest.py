@@ -105,6 +105,9 @@ class RedmineTracker:
         issue = self.redmine.ok("GET", f"/issues/{self.project.issue}.json")["issue"]
         return redmine_webhook("issue.updated", {"issue": issue})
 
+    def change_ticket(self, key: str, summary: str) -> None:
+        self.redmine.ok("PUT", f"/issues/{key.lstrip('#')}.json", json={"issue": {"subject": summary}})
+
 
 def redmine_webhook(
     kind: str, data: dict[str, object], secret: str = "redmine-webhook-secret"
