@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.table import Table
 
+from gateway.cli.scaffold import Names, write_scaffold
 from gateway.core.plugins import build_registry
 
 
@@ -30,3 +33,21 @@ def list_plugins() -> None:
         click.echo(f"{problem.plugin} ({where}) failed: {problem.problem}")
     if registry.problems:
         raise click.exceptions.Exit(1)
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to write it (default: ./timetracker-gateway-NAME); must be new or empty.",
+)
+def new_plugin(name: str, directory: Path | None) -> None:
+    """Write a new connector distribution: connector, config, fake server, conformance tests, README."""
+    target = directory or Path(Names(name).distribution)
+    written = write_scaffold(name, target)
+    click.echo(f"wrote {len(written)} files to {target}:")
+    for path in written:
+        click.echo(f"  {path.relative_to(target)}")
+    click.echo(f"next: cd {target} && pip install -e '.[test]' && pytest")

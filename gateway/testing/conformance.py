@@ -56,6 +56,7 @@ from gateway.connectors import (
     WebhookEventKind,
     WorklogDraft,
 )
+from gateway.testing.fixtures import HTTP_TIMEOUT
 
 DAY = date(2026, 11, 24)
 
@@ -132,7 +133,7 @@ class ConnectorConformance:
     @pytest_asyncio.fixture
     async def http(self) -> AsyncIterator[httpx.AsyncClient]:
         """An HTTP client like the gateway's (the connector's `ConnectorContext.http`)."""
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
             yield client
 
     # Linking ---------------------------------------------------------------------------------------------------
