@@ -36,6 +36,8 @@ class MyLinkOut(msgspec.Struct, kw_only=True):
     ticket_system: str
     type: str
     auth_kind: str | None
+    # False: entries on this system's projects are not pushed as worklogs (the system only checks tickets).
+    book_time: bool
     state: str
     remote_account_id: str | None
     token_expires_at: datetime | None
@@ -59,6 +61,7 @@ def my_link_out(status: LinkStatus) -> MyLinkOut:
         ticket_system=status.system.name,
         type=status.system.type,
         auth_kind=status.auth_kind.value if status.auth_kind else None,
+        book_time=status.system.book_time,
         state=status.state.value,
         remote_account_id=status.link.remote_account_id,
         token_expires_at=status.link.token_expires_at,

@@ -37,6 +37,8 @@ class LinkSyncOut(msgspec.Struct, kw_only=True):
     user: str
     ticket_system_id: int
     ticket_system: str
+    # False: the system does not book time, so a sync pushes nothing (it still pulls and checks tickets).
+    book_time: bool
     enabled: bool
     running: bool
     last_run: RunOut | None
@@ -107,6 +109,7 @@ def link_sync_out(item: LinkSyncStatus) -> LinkSyncOut:
         user=item.username,
         ticket_system_id=item.system.id,
         ticket_system=item.system.name,
+        book_time=item.system.book_time,
         enabled=item.link.enabled,
         running=item.link.sync_lease_until is not None,
         last_run=None

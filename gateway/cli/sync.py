@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NamedTuple
 
 import click
 import httpx
@@ -40,38 +41,64 @@ def sync(username: str | None, everyone: bool, dry_run: bool) -> None:
     if dry_run:
         _print_previews(console, results)
         return
-    table = Table("link", "user", "ticket system", "pushed", "pulled", "imported", "failed", "conflicts", "outcome")
-    for link_id, user, system, report, outcome in results:
+    table = Table(
+        "link", "user", "ticket system", "books time", "pushed", "pulled", "imported", "failed", "conflicts", "outcome"
+    )
+    for result in results:
+        report = result.report
         counts = (report.pushed, report.pulled, report.imported, report.failed, report.conflicts)
-        table.add_row(str(link_id), user, system, *(str(n) for n in counts), outcome)
+        table.add_row(*result.columns(), *(str(n) for n in counts), result.outcome)
     console.print(table)
+    _warn_about_systems_that_do_not_book(console, results)
 
 
-def _print_previews(console: Console, results: list[tuple[int, str, str, SyncReport, str]]) -> None:
-    table = Table("link", "user", "ticket system", *(name.replace("_", " ") for name in PREVIEW_COLUMNS), "outcome")
-    for link_id, user, system, report, outcome in results:
-        verbs = [VERBS[event.action] for event in report.events]
-        table.add_row(str(link_id), user, system, *(str(verbs.count(name)) for name in PREVIEW_COLUMNS), outcome)
+def _warn_about_systems_that_do_not_book(console: Console, results: list[LinkResult]) -> None:
+    for system in sorted({result.system for result in results if not result.books_time}):
+        console.print(
+            f"note: {system} does not book time (book_time is false): its entries are not pushed as worklogs; "
+            'an ADMIN turns it on with PATCH /api/ticket-systems/{id} {"book_time": true}',
+            markup=False,
+            highlight=False,
+        )
+
+
+def _print_previews(console: Console, results: list[LinkResult]) -> None:
+    columns = (name.replace("_", " ") for name in PREVIEW_COLUMNS)
+    table = Table("link", "user", "ticket system", "books time", *columns, "outcome")
+    for result in results:
+        verbs = [VERBS[event.action] for event in result.report.events]
+        table.add_row(*result.columns(), *(str(verbs.count(name)) for name in PREVIEW_COLUMNS), result.outcome)
     console.print(table)
-    for link_id, user, system, report, _outcome in results:
+    for link_id, user, system, _books, report, _outcome in results:
         for event in report.events:
             entry = f"entry {event.entry_id}" if event.entry_id is not None else f"worklog {event.worklog_id}"
             detail = f" ({event.detail})" if event.detail else ""
             line = f"link {link_id} ({user}, {system}): {VERBS[event.action]} {entry} on {event.ticket}{detail}"
             console.print(line, markup=False, highlight=False)
+    _warn_about_systems_that_do_not_book(console, results)
     console.print("dry run: nothing was written", markup=False, highlight=False)
 
 
-async def _sync(
-    settings: Settings, username: str | None, *, dry_run: bool
-) -> list[tuple[int, str, str, SyncReport, str]]:
+class LinkResult(NamedTuple):
+    link_id: int
+    user: str
+    system: str
+    books_time: bool
+    report: SyncReport
+    outcome: str
+
+    def columns(self) -> tuple[str, str, str, str]:
+        return str(self.link_id), self.user, self.system, "yes" if self.books_time else "no"
+
+
+async def _sync(settings: Settings, username: str | None, *, dry_run: bool) -> list[LinkResult]:
     async with reachable_engine(settings.database_url) as engine, httpx.AsyncClient(timeout=30) as http:
         factory = create_session_factory(engine)
         redis = arq_redis(settings.redis_url) if settings.redis_url else None
         deps = sync_deps(settings, factory, build_registry(), http, redis)
         async with factory() as session:
             stmt = (
-                select(Link.id, User.username, TicketSystem.name)
+                select(Link.id, User.username, TicketSystem.name, TicketSystem.book_time)
                 .join(User, User.id == Link.user_id)
                 .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
                 .where(Link.enabled.is_(True), Link.access_token.is_not(None), TicketSystem.deleted_at.is_(None))
@@ -85,7 +112,7 @@ async def _sync(
         results = []
         with Progress(transient=True) as progress:
             task = progress.add_task("previewing" if dry_run else "syncing", total=len(links))
-            for link_id, user, system in links:
+            for link_id, user, system, books_time in links:
                 try:
                     report = await (preview_link(deps, link_id) if dry_run else sync_link(deps, link_id))
                     outcome = report.skipped or ("would sync" if dry_run else "synced")
@@ -97,7 +124,7 @@ async def _sync(
                     if not dry_run:
                         raise
                     report, outcome = SyncReport(link_id=link_id), f"no preview: {exc}"
-                results.append((link_id, user, system, report, outcome))
+                results.append(LinkResult(link_id, user, system, books_time, report, outcome))
                 progress.advance(task)
         if redis is not None:
             await redis.aclose()

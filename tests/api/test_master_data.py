@@ -50,6 +50,7 @@ async def test_ticket_system_secrets_are_encrypted_and_write_only(
     assert system["config"] == {"client_id": "gateway", "page_size": 50}
     assert system["import_activity_id"] is None
     assert system["connector"] == "installed"
+    assert system["book_time"] is True  # a ticket system receives worklogs unless it is told not to
     assert "s3cret" not in created.text
 
     raw = await stored_secrets(world, system["id"])

@@ -150,6 +150,33 @@ async def test_the_sync_command_runs_in_the_foreground(
     assert "nobody has no enabled, connected link" in wrong.stderr
 
 
+async def test_a_system_that_does_not_book_time_says_so_everywhere(
+    run_gateway: Run, client: Client, world: World, tasklog: FakeTasklog, linked: int, key_line: str
+) -> None:
+    admin = world.headers("admin")
+    changed = await client.patch(f"/api/ticket-systems/{linked}", json={"book_time": False}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    entry = await book(client, world)
+    assert entry["sync_state"] is None  # nothing to push: the entry is not waiting for the tracker
+
+    [link] = (await client.get("/api/me/ticket-systems", headers=world.headers("dev_a"))).json()
+    assert link["book_time"] is False
+    [status] = (await client.get("/api/me/sync", headers=world.headers("dev_a"))).json()
+    assert status["book_time"] is False
+
+    env = {"DATABASE_URL": world.database_url, "GATEWAY_SECRET_KEYS": key_line}
+    result = await asyncio.to_thread(run_gateway, "sync", "--user", "dev_a", **env)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "Tasklog" in line and "│" in line)
+    assert [cell.strip() for cell in row.split("│")][3:5] == ["Tasklog", "no"]
+    assert "note: Tasklog does not book time (book_time is false): its entries are not pushed" in result.stdout
+    assert tasklog.worklogs == {}
+
+    await client.patch(f"/api/ticket-systems/{linked}", json={"book_time": True}, headers=admin)
+    [link] = (await client.get("/api/me/ticket-systems", headers=world.headers("dev_a"))).json()
+    assert link["book_time"] is True
+
+
 async def test_the_sync_command_previews_with_dry_run(
     run_gateway: Run, world: World, tasklog: FakeTasklog, linked: int, key_line: str
 ) -> None:

@@ -34,7 +34,8 @@ class TicketSystemCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     base_url: Url
     ticket_url: Url | None = None
     enabled: bool = True
-    book_time: bool = False
+    # A ticket system is there to receive worklogs: one that only checks tickets says so with false.
+    book_time: bool = True
     config: dict[str, Any] = msgspec.field(default_factory=dict)
     secrets: dict[SecretName, str] = msgspec.field(default_factory=dict)
     # The activity of worklogs imported from the tracker; without one they are parked as unmapped.

@@ -24,8 +24,9 @@ class TicketSystem(TimestampMixin, SoftDeleteMixin, Base):
     # Link to a ticket in the tracker's web UI, with {key} in place of the ticket key.
     ticket_url: Mapped[str | None] = mapped_column(String(512), default=None)
     enabled: Mapped[bool] = mapped_column(default=True)
-    # Whether entries on its projects are pushed as worklogs.
-    book_time: Mapped[bool] = mapped_column(default=False)
+    # Whether entries on its projects are pushed as worklogs (the default; false for a system that only checks
+    # tickets and keeps its ticket cache).
+    book_time: Mapped[bool] = mapped_column(default=True)
     # The connector's settings, validated against its config struct.
     config: Mapped[dict[str, Any]] = mapped_column(json_column(), default=dict)
     # App-level secrets (OAuth client secret, private key, webhook secret): a JSON object, encrypted by the vault.
