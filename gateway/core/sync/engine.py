@@ -47,7 +47,7 @@ from gateway.core.commit_events import record_entry_change
 from gateway.core.entries import reclassify_day
 from gateway.core.entry_rules import check_entry
 from gateway.core.enums import SyncState
-from gateway.core.errors import Conflict, GatewayError
+from gateway.core.errors import Conflict, GatewayError, reason_of
 from gateway.core.link_tokens import usable_credentials
 from gateway.core.links import ConnectorRuntime, build_connector
 from gateway.core.logs import get_logger
@@ -211,6 +211,11 @@ async def sync_link(
         except AuthRevoked as exc:
             error = f"reconnect needed: {exc}"
             report.skipped = error
+        except Exception as exc:
+            # A pull the tracker refused (Rejected, NotFound), or a connector's bug: the run is recorded as failed,
+            # not as a sync, and the job reports the error.
+            error = f"failed: {reason_of(exc)}"
+            raise
         finally:
             await session.rollback()
             await _finish(session, run, link_id, owner, report, error, deps)

@@ -8,9 +8,9 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
-from gateway.connectors import Transient
+from gateway.connectors import Rejected, Transient
 from gateway.core.enums import SyncState
-from gateway.core.models import Project, UnmappedWorklog
+from gateway.core.models import Project, SyncRun, UnmappedWorklog
 from gateway.core.revisions import list_revisions
 from gateway.core.sync.deferred import Deferred
 from gateway.core.sync.engine import sync_link
@@ -118,6 +118,24 @@ async def test_a_server_error_defers_with_backoff_and_loses_nothing(sync_env: Sy
     await sync_env.sync()
     assert (await sync_env.entry(entry.id)).sync_state is SyncState.SYNCED
     assert len(sync_env.remote()) == 1
+
+
+async def test_a_refused_pull_is_recorded_as_a_failed_run_not_as_a_sync(sync_env: SyncEnv) -> None:
+    entry = await sync_env.book()
+    sync_env.fake.fail_next(422)
+    with pytest.raises(Rejected):
+        await sync_env.sync()
+    link = await sync_env.link()
+    assert (link.last_error or "").startswith("failed: read changed worklogs: the tracker refused it (422)")
+    assert link.last_sync_at is None
+    assert link.sync_lease_owner is None
+    async with sync_env.session() as session:
+        run = await session.scalar(select(SyncRun))
+    assert run is not None
+    assert (run.error or "").startswith("failed:")
+    assert (await sync_env.entry(entry.id)).sync_state is SyncState.PENDING
+    await sync_env.sync()
+    assert (await sync_env.link()).last_error is None
 
 
 async def test_an_expired_token_is_refreshed_and_the_call_repeated(sync_env: SyncEnv) -> None:
