@@ -115,3 +115,18 @@ def serve_gateway(port: int, env: dict[str, str], log_path: Path, *, within: flo
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def signature_of(function: Callable[..., Any]) -> str:
+    """A function's signature as the connector guide writes it: `async def name(self, a: A) -> R` (annotations as
+    written in the source, which `from __future__ import annotations` keeps as text)."""
+    import inspect
+
+    signature = inspect.signature(function)
+    parameters = [
+        name if parameter.annotation is inspect.Parameter.empty else f"{name}: {parameter.annotation}"
+        for name, parameter in signature.parameters.items()
+    ]
+    returns = "" if signature.return_annotation is inspect.Signature.empty else f" -> {signature.return_annotation}"
+    prefix = "async def" if inspect.iscoroutinefunction(function) else "def"
+    return f"{prefix} {function.__name__}({', '.join(parameters)}){returns}"

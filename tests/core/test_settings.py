@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,33 @@ def test_invalid_settings_are_refused_in_one_line(environ: dict[str, str], messa
 def test_key_material_does_not_appear_in_the_settings_repr(key_line: str) -> None:
     settings = load_settings({"GATEWAY_SECRET_KEYS": key_line})
     assert key_line.split(":", 1)[1] not in repr(settings)
+
+
+def settings_read_from_the_environment() -> set[str]:
+    """Every variable settings.py reads: the names handed to `env.get(NAME, …)` and `_positive_int(env, NAME, …)`."""
+
+    import gateway.core.settings as module
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+            name = node.args[0]
+        elif isinstance(node.func, ast.Name) and node.func.id == "_positive_int" and len(node.args) > 1:
+            name = node.args[1]
+        else:
+            continue
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            names.add(name.value)
+    return names
+
+
+def test_every_setting_read_is_in_the_readmes_settings_table() -> None:
+    names = settings_read_from_the_environment()
+    assert {"DATABASE_URL", "GATEWAY_TRACKER_RATE", "LDAP_TIMEOUT", "GATEWAY_SECRET_KEYS_FILE"} <= names
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, flags=re.MULTILINE))
+    assert names - documented == set(), "read in settings.py but missing from the README's table"
+    assert documented - names == set(), "in the README's table but never read"
