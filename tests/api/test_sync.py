@@ -67,14 +67,20 @@ async def test_a_booking_reaches_the_tracker_without_redis(
     assert (remote["marker"], remote["note"], remote["minutes"]) == (entry["uuid"], "Booked through the API", 60)
     assert synced["worklog_id"] == remote["id"]
 
-    [status] = (await client.get("/api/me/sync", headers=world.headers("dev_a"))).json()
-    assert status["ticket_system"] == "Tasklog"
-    # The app's start-up sweep may sync the new link too, so the push can fall in either of two runs.
+    # The entry is settled before its run records its counts: wait for every run to have finished. The app's
+    # start-up sweep may sync the new link too, so the push can fall in either of two runs.
     engine = create_engine(world.database_url)
-    async with create_session_factory(engine)() as session:
-        pushed = await session.scalar(select(func.sum(SyncRun.pushed)))
+    for _ in range(200):
+        async with create_session_factory(engine)() as session:
+            open_runs = await session.scalar(select(func.count()).where(SyncRun.finished_at.is_(None)))
+            pushed = await session.scalar(select(func.sum(SyncRun.pushed)))
+        if not open_runs:
+            break
+        await asyncio.sleep(0.05)
     await engine.dispose()
     assert pushed == 1
+    [status] = (await client.get("/api/me/sync", headers=world.headers("dev_a"))).json()
+    assert status["ticket_system"] == "Tasklog"
     assert status["last_run"]["duration_seconds"] >= 0
     assert (status["pending"], status["failed"], status["conflicts"], status["last_error"]) == (0, 0, 0, None)
 
