@@ -34,3 +34,13 @@ async def drop_ticket(session: AsyncSession, system_id: int, key: str) -> None:
 
 async def cached_ticket(session: AsyncSession, system_id: int, key: str) -> Ticket | None:
     return await session.scalar(select(Ticket).where(Ticket.ticket_system_id == system_id, Ticket.key == key))
+
+
+async def cached_tickets(session: AsyncSession, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], Ticket]:
+    """The cached tickets among (ticket system id, key) pairs, in one query."""
+    if not wanted:
+        return {}
+    keys = {key for _system, key in wanted}
+    systems = {system for system, _key in wanted}
+    rows = await session.scalars(select(Ticket).where(Ticket.ticket_system_id.in_(systems), Ticket.key.in_(keys)))
+    return {(t.ticket_system_id, t.key): t for t in rows if (t.ticket_system_id, t.key) in wanted}

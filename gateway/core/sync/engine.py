@@ -26,7 +26,7 @@ import msgspec
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gateway.core.commit_events import record_entry_change
+from gateway.core.commit_events import record_entry_change, record_link_change
 from gateway.core.connectors import (
     AuthExpired,
     AuthRevoked,
@@ -107,6 +107,7 @@ async def sync_link(deps: SyncDeps, link_id: int, *, push: bool = True, pull: bo
             report.skipped = "the link or its ticket system is gone, disabled, or not connected"
             return report
         link, system = found
+        user_id, system_id = link.user_id, link.ticket_system_id
         try:
             connector = build_connector(system, deps.runtime)
         except GatewayError as exc:
@@ -122,6 +123,7 @@ async def sync_link(deps: SyncDeps, link_id: int, *, push: bool = True, pull: bo
             return report
         run = SyncRun(link_id=link_id, started_at=deps.clock())
         session.add(run)
+        record_link_change(session, user_id, system_id)  # pages show the sync running
         await session.commit()
 
         syncer = _LinkSync(deps, session, link, system, connector, report)
@@ -147,6 +149,7 @@ async def sync_link(deps: SyncDeps, link_id: int, *, push: bool = True, pull: bo
             report.skipped = error
         finally:
             await session.rollback()
+            record_link_change(session, user_id, system_id)
             await _finish(session, run, link_id, owner, report, error, deps)
     return report
 
