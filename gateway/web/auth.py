@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, login_cookies, logout_cookies
@@ -60,7 +61,7 @@ class LoginController(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_form(self, request: Request[Any, Any, Any], next: str | None = None) -> Template:
+    async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
         return _login_page(request, next_url=safe_next(next))
 
     @post("/login", status_code=HTTPStatus.SEE_OTHER)

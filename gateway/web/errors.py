@@ -22,7 +22,8 @@ MESSAGES = {
 
 
 def is_page(request: Request[Any, Any, Any]) -> bool:
-    return not request.url.path.startswith(NOT_PAGES)
+    """A browser asking for a page (scripts and API clients get problem details, as from the API)."""
+    return not request.url.path.startswith(NOT_PAGES) and "text/html" in request.headers.get("accept", "")
 
 
 def login_url(request: Request[Any, Any, Any]) -> str:

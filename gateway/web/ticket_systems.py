@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,9 +82,9 @@ class TicketSystemsController(Controller):
         caller: CurrentCaller,
         db_session: DbSession,
         registry: Plugins,
-        ticket_system: int | None = None,
-        status: str | None = None,
-        reason: str | None = None,
+        ticket_system: FromQuery[int | None] = None,
+        status: FromQuery[str | None] = None,
+        reason: FromQuery[str | None] = None,
     ) -> Template:
         shown = await panel(db_session, caller, registry)
         outcome = None

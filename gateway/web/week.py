@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from gateway.api.dependencies import CurrentCaller, DbSession
@@ -26,7 +27,7 @@ class WeekController(Controller):
 
     @get("/week/{week:str}")
     async def week(
-        self, request: Request[Any, Any, Any], caller: CurrentCaller, db_session: DbSession, week: str
+        self, request: Request[Any, Any, Any], caller: CurrentCaller, db_session: DbSession, week: FromPath[str]
     ) -> Template:
         shown = IsoWeek.parse(week)
         choices = await booking_choices(db_session, caller)
@@ -34,7 +35,7 @@ class WeekController(Controller):
         return await render(request, db_session, caller, "week.html", view=view, choices=choices)
 
     @get("/week/{week:str}/days")
-    async def week_days(self, caller: CurrentCaller, db_session: DbSession, week: str) -> Template:
+    async def week_days(self, caller: CurrentCaller, db_session: DbSession, week: FromPath[str]) -> Template:
         """The days and totals alone, which the page fetches again after each change."""
         shown = IsoWeek.parse(week)
         choices = await booking_choices(db_session, caller)
