@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 import psycopg
 from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.db import create_engine, create_session_factory
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -115,3 +118,15 @@ def serve_gateway(port: int, env: dict[str, str], log_path: Path, *, within: flo
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+async def run_in_session(database_url: str, work: Callable[[AsyncSession], Any]) -> Any:
+    """Run `work(session)` in one transaction on `database_url` and commit."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
