@@ -87,7 +87,8 @@ async def test_a_web_form_post_without_the_token_gets_the_403_page_and_changes_n
 async def test_the_login_form_needs_the_token_too(raw_client: Client) -> None:
     page = await raw_client.get("/login", headers={"Accept": "text/html"})
     token = raw_client.cookies.get(CSRF_COOKIE)
-    assert token and f'value="{token}"' in page.text
+    assert token
+    assert f'value="{token}"' in page.text
     form = {"username": "dev_a", "password": PASSWORD}
     assert (await raw_client.post("/login", data=form)).status_code == 403
     logged_in = await raw_client.post("/login", data={**form, "_csrf_token": token}, follow_redirects=False)
