@@ -13,6 +13,13 @@ from gateway.api.dependencies import CurrentCaller, DbSession
 from gateway.web.pages import fragment, render
 from gateway.web.week_view import IsoWeek, booking_choices, week_view
 
+TICKET_SEARCH = "/api/tickets"
+
+
+def ticket_search(request: Request[Any, Any, Any]) -> str | None:
+    """The ticket search the autocomplete asks, when this gateway has it (it comes with the connector SDK)."""
+    return TICKET_SEARCH if TICKET_SEARCH in request.app.route_handler_method_map else None
+
 
 class WeekController(Controller):
     include_in_schema = False
@@ -32,7 +39,9 @@ class WeekController(Controller):
         shown = IsoWeek.parse(week)
         choices = await booking_choices(db_session, caller)
         view = await week_view(db_session, caller, shown, choices, date.today())
-        return await render(request, db_session, caller, "week.html", view=view, choices=choices)
+        return await render(
+            request, db_session, caller, "week.html", view=view, choices=choices, ticket_search=ticket_search(request)
+        )
 
     @get("/week/{week:str}/days")
     async def week_days(self, caller: CurrentCaller, db_session: DbSession, week: FromPath[str]) -> Template:

@@ -9,6 +9,15 @@ const DELAY_MS = 150;
 export function attachTicketAutocomplete(input, projectOf) {
   const list = document.getElementById(input.getAttribute("aria-controls"));
   const info = document.getElementById(`${input.id}-info`);
+  const searchUrl = input.dataset.search;
+  if (!searchUrl) {
+    // No ticket search on this gateway: a plain field.
+    input.removeAttribute("role");
+    input.removeAttribute("aria-autocomplete");
+    input.removeAttribute("aria-expanded");
+    input.removeAttribute("aria-controls");
+    return { describe() {}, clear() {} };
+  }
   let items = [];
   let active = -1;
   let timer = null;
@@ -58,7 +67,7 @@ export function attachTicketAutocomplete(input, projectOf) {
     }
     const mine = ++asked;
     const params = new URLSearchParams({ project_id: project, q: query, limit: String(LIMIT) });
-    const result = await api("GET", `/api/tickets?${params}`);
+    const result = await api("GET", `${searchUrl}?${params}`);
     if (mine !== asked || document.activeElement !== input) return;
     items = result.ok && Array.isArray(result.data) ? result.data : [];
     if (!items.length) {
@@ -101,7 +110,7 @@ export function attachTicketAutocomplete(input, projectOf) {
       return;
     }
     const params = new URLSearchParams({ project_id: project, q: key, limit: "1" });
-    const result = await api("GET", `/api/tickets?${params}`);
+    const result = await api("GET", `${searchUrl}?${params}`);
     const found = result.ok && Array.isArray(result.data) ? result.data.find((t) => t.key.toUpperCase() === key) : null;
     if (input.value.trim().toUpperCase() === key) describe(found ?? null);
   };
