@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "a long and good password"
+DASH = "\N{EN DASH}"  # between the start and the end of an entry
 
 
 # --- The server -----------------------------------------------------------------------------------------------
@@ -340,7 +341,6 @@ async def log_in(page: Page, person: Person, *, remember: bool = False, next_pat
 
 async def screenshots(page: Page, output: Path, name: str) -> None:
     """The page as it is now, at desktop and at phone width, full length."""
-    output.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size or DESKTOP
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         await page.set_viewport_size(size)
@@ -358,7 +358,8 @@ def unlabelled_fields_script() -> str:
     return """
     [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
       .filter((el) => el.offsetParent !== null)
-      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .filter((el) => !(el.labels && el.labels.length))
+      .filter((el) => !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
       .map((el) => el.name || el.id)
     """
 

@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from gateway.core.enums import UserType
 from tests.support import Workers
-from tests.web.support import Company, PageWatch, iso_week
+from tests.web.support import DASH, PASSWORD, Company, PageWatch, iso_week, log_in
 
 try:
     from example_connector.fake_tasklog import FakeTasklog
@@ -70,7 +70,7 @@ async def test_three_entries_booked_with_the_keyboard_turn_synced_live_when_a_wo
     await expect(page).to_have_url(re.compile(r"/login"))
     await page.keyboard.type(ada.username)
     await page.keyboard.press("Tab")
-    await page.keyboard.type("a long and good password")
+    await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
     await expect(page).to_have_url(re.compile(rf"/week/{iso_week(date.today())}$"))
     await expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
@@ -103,7 +103,7 @@ async def test_three_entries_booked_with_the_keyboard_turn_synced_live_when_a_wo
     await expect(today.locator("li.entry")).to_have_count(3)
 
     rows = today.locator("li.entry")
-    await expect(rows.locator(".time")).to_have_text(["09:00–10:30", "10:30–12:00", "12:00–13:30"])
+    await expect(rows.locator(".time")).to_have_text([f"09:00{DASH}10:30", f"10:30{DASH}12:00", f"12:00{DASH}13:30"])
     await expect(rows.locator('[data-sync="pending"]')).to_have_count(3)
     await expect(today.locator(".day-total strong")).to_have_text("4:30")
     assert {e.ticket for e in await company.entries_of("ada")} == {"TL-1", "TL-2"}
@@ -129,8 +129,6 @@ async def test_a_refused_push_shows_the_trackers_reason_on_the_entry(
     await company.book("bob", date.today(), "08:00", "09:00", ticket="TL-2", description="Invoices")
     with tasklog.lock:
         del tasklog.issues["TL-2"]  # gone from the tracker before the worker gets to it
-
-    from tests.web.support import log_in
 
     await log_in(page, company.people["bob"])
     row = page.locator("li.entry")
