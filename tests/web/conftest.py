@@ -17,6 +17,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import pytest_asyncio
@@ -27,8 +28,11 @@ from gateway.core import migrator
 from gateway.core.errors import reason_of
 from gateway.core.vault import KeyRing, generate_key_line
 from tests.conftest import REDIS_SERVER_URL, service_missing
-from tests.support import clean_environment
+from tests.support import Workers, clean_environment
 from tests.web.support import DESKTOP, Company, GatewayServer, PageWatch
+
+if TYPE_CHECKING:
+    from example_connector.fake_tasklog import FakeTasklog
 
 CHROMIUM = os.environ.get("WEB_TEST_CHROMIUM", "/usr/bin/chromium")
 # Offline and as root: no sandbox (root), no GPU, and none of the browser's own calls home.
@@ -158,3 +162,22 @@ async def context(browser: Browser, gateway: GatewayServer, watch: PageWatch) ->
 @pytest_asyncio.fixture(loop_scope="session")
 async def page(context: BrowserContext) -> Page:
     return await context.new_page()
+
+
+@pytest.fixture
+def tasklog() -> Iterator[FakeTasklog]:
+    """A fake Tasklog tracker of this test's own."""
+    try:
+        from example_connector.fake_tasklog import FakeTasklog
+    except ImportError:  # pragma: no cover - only without `make test`'s install step
+        pytest.skip("the example connector is not installed (make test installs it)")
+    with FakeTasklog(access_token_lifetime=3600).serve() as fake:
+        yield fake
+
+
+@pytest.fixture
+def workers(gateway_env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
+    """Start `gateway worker` processes on the server's database and Redis; stopped after the test."""
+    runner = Workers(gateway_env, tmp_path)
+    yield runner
+    runner.stop_all()

@@ -124,8 +124,9 @@ class PageWatch:
 
     def _request_failed(self, request: Request) -> None:
         failure = request.failure or ""
-        # Leaving a page ends its live-update stream; that is how it should end.
-        if request.url.endswith("/live") and "ERR_ABORTED" in failure:
+        # Leaving a page cancels what it was still reading (its live-update stream, a refresh); that is fine for
+        # reads. A write cancelled on the way would not be.
+        if request.method == "GET" and "ERR_ABORTED" in failure:
             return
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
@@ -253,13 +254,14 @@ class Company:
 
         return int(await run_in_session(self.database_url, work))
 
-    async def link_tasklog(self, who: str, fake: FakeTasklog, *, connected: bool) -> int:
-        """A Tasklog system on the company's project (prefixes WEB and TL), enabled for `who`."""
+    async def link_tasklog(self, who: str, fake: FakeTasklog, *, connected: bool, kind: str = "tasklog") -> int:
+        """A Tasklog system on the company's project (prefixes WEB and TL), enabled for `who`; `kind` tasklog
+        connects through OAuth 2, tasklog-token with a personal token."""
 
         async def work(session: Any) -> int:
             system = TicketSystem(
                 name=self.name("Tasklog"),
-                type="tasklog",
+                type=kind,
                 base_url=fake.base_url,
                 config={"client_id": fake.client_id},
                 secrets=seal_system_secrets({"client_secret": fake.client_secret}, self.key_ring),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.async_api import Page, expect
@@ -14,26 +13,11 @@ from gateway.core.enums import UserType
 from tests.support import Workers
 from tests.web.support import DASH, PASSWORD, Company, PageWatch, iso_week, log_in
 
-try:
+if TYPE_CHECKING:
     from example_connector.fake_tasklog import FakeTasklog
-except ImportError:  # pragma: no cover - only without `make test`'s install step
-    pytest.skip("the example connector is not installed", allow_module_level=True)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 SYNC_WITHIN_MS = 45_000
-
-
-@pytest.fixture
-def tasklog() -> Iterator[FakeTasklog]:
-    with FakeTasklog(access_token_lifetime=3600).serve() as fake:
-        yield fake
-
-
-@pytest.fixture
-def workers(gateway_env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
-    runner = Workers(gateway_env, tmp_path)
-    yield runner
-    runner.stop_all()
 
 
 async def book_with_keyboard(page: Page, *, end: str, ticket: str, description: str, start: str | None = None,

@@ -276,9 +276,19 @@ export function initWeek() {
     const ticket = setUpEntryForm(form, {
       async submit(body) {
         const result = await api("PATCH", `/api/entries/${entry.id}`, { ...body, version: entry.version });
+        if (result.status === 409) {
+          // Changed meanwhile (a sync, another window): show what it is now; saving again puts this over it.
+          await refresh();
+          const latest = JSON.parse(li.dataset.entry);
+          entry.version = latest.version;
+          const now = [`${latest.start}–${latest.end}`, latest.ticket, latest.description].filter(Boolean).join(" · ");
+          showProblem(form, {
+            detail: `This entry was changed meanwhile; it is now ${now}. Press Enter to save yours over it, or Esc to keep it.`,
+          });
+          return;
+        }
         if (!result.ok) {
           showProblem(form, result.problem);
-          if (result.status === 409) scheduleRefresh();
           return;
         }
         announce(`Saved ${body.start}–${body.end} on ${dayName(body.day)}.`);
