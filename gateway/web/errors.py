@@ -12,6 +12,9 @@ from litestar import Request, Response
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandler, ExceptionHandlersMap
 
+from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE
+from gateway.api.csrf import csrf_token
+
 # Everything else the gateway serves is a page.
 NOT_PAGES = ("/api/", "/health", "/metrics", "/schema", "/static/", "/live")
 MESSAGES = {
@@ -34,7 +37,9 @@ def login_url(request: Request[Any, Any, Any]) -> str:
     return f"/login?{urlencode({'next': back})}"
 
 
-def error_page(status: int, detail: str | None = None, request_id: str | None = None) -> Template:
+def error_page(
+    request: Request[Any, Any, Any], status: int, detail: str | None = None, request_id: str | None = None
+) -> Template:
     code = HTTPStatus(status)
     return Template(
         template_name="error.html",
@@ -43,6 +48,10 @@ def error_page(status: int, detail: str | None = None, request_id: str | None = 
             "title": code.phrase,
             "message": MESSAGES.get(code) or detail or code.description,
             "request_id": request_id if status >= HTTPStatus.INTERNAL_SERVER_ERROR else None,
+            # The navigation of a logged-in user's pages, without asking the database who it is.
+            "signed_in": SESSION_COOKIE in request.cookies or REMEMBER_COOKIE in request.cookies,
+            "csrf_token": csrf_token(request),
+            "path": request.url.path,
         },
         status_code=status,
     )
@@ -57,7 +66,7 @@ def _page_or(handler: ExceptionHandler[Any]) -> ExceptionHandler[Any]:
         if status == HTTPStatus.UNAUTHORIZED:
             return Redirect(login_url(request), status_code=303)
         problem: dict[str, Any] = response.content if isinstance(response.content, dict) else {}
-        page = error_page(status, problem.get("detail"), problem.get("request_id"))
+        page = error_page(request, status, problem.get("detail"), problem.get("request_id"))
         for name in ("Retry-After",):
             if name in response.headers:
                 page.headers[name] = response.headers[name]

@@ -59,8 +59,10 @@ async def test_three_entries_booked_with_the_keyboard_turn_synced_live_when_a_wo
     await expect(page).to_have_url(re.compile(rf"/week/{iso_week(date.today())}$"))
     await expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
-    # The day field has the focus; the day is today.
+    # N: a new entry. The day field has the focus, and the day is today.
+    await page.keyboard.press("n")
     await expect(page.locator("#new-day")).to_be_focused()
+    await expect(page.locator("#new-day")).to_have_value(date.today().isoformat())
     await page.keyboard.press("Tab")
     await book_with_keyboard(
         page,

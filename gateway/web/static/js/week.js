@@ -228,7 +228,7 @@ export function initWeek() {
 
   // --- New entries ----------------------------------------------------------------------------------------
 
-  const newTicket = setUpEntryForm(newForm, {
+  setUpEntryForm(newForm, {
     async submit(body, ticket) {
       const result = await api("POST", "/api/entries", body);
       if (!result.ok) {
@@ -390,9 +390,15 @@ export function initWeek() {
   // --- Shortcuts outside the fields -----------------------------------------------------------------------
 
   document.addEventListener("keydown", (event) => {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest?.("input, select, textarea, [contenteditable]")) return;
     const go = (which) => document.querySelector(`[data-week-nav="${which}"]`)?.click();
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey) return;
+    if (event.altKey && (event.key === "PageUp" || event.key === "PageDown")) {
+      // Anywhere, also inside a field.
+      event.preventDefault();
+      go(event.key === "PageUp" ? "prev" : "next");
+      return;
+    }
+    if (event.altKey || event.target.closest?.("input, select, textarea, [contenteditable]")) return;
     if (event.key === "ArrowLeft") go("prev");
     else if (event.key === "ArrowRight") go("next");
     else if (event.key === "t" || event.key === "T") go("today");
@@ -401,8 +407,6 @@ export function initWeek() {
     event.preventDefault();
   });
 
-  newForm.elements.day.focus({ preventScroll: true });
-  newTicket.describe(null);
 
   return {
     onEntry(event) {
