@@ -3,13 +3,13 @@ exactly as `GET /api/entries/{id}` answers 404."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.params import PathParameter
 from litestar.response import Template
 
 from gateway.api.dependencies import CurrentCaller, DbSession
+from gateway.api.parameters import RowId
 from gateway.core import entries
 from gateway.core.errors import NotFound
 from gateway.core.revisions import list_revisions
@@ -28,7 +28,7 @@ class EntryPageController(Controller):
         request: Request[Any, Any, Any],
         caller: CurrentCaller,
         db_session: DbSession,
-        entry_id: Annotated[int, PathParameter(ge=1)],
+        entry_id: RowId,
     ) -> Template:
         entry = await entries.get_entry(db_session, caller, entry_id)
         choices = await booking_choices(db_session, caller)
