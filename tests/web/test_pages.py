@@ -92,6 +92,10 @@ async def test_another_users_entry_is_the_404_page_but_the_team_lead_may_see_it(
     await page.goto(f"/entries/{entry_id}")
     await expect(page.locator(".facts")).to_contain_text("Hal's work")
     await expect(page.locator(".facts")).to_contain_text("Booked by")
+    # The history names what changed in words.
+    created = page.locator("table.changes").first
+    await expect(created.locator("tr", has_text="Project")).to_contain_text(company.name("Website"))
+    await expect(created.locator("tr", has_text="Duration")).to_contain_text("1:00")
 
 
 async def test_a_form_post_without_the_csrf_token_is_refused(page: Page, company: Company, watch: PageWatch) -> None:
