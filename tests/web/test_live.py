@@ -66,3 +66,43 @@ async def test_a_page_that_lost_its_server_reconnects_and_shows_what_happened_me
     finally:
         await context.close()
         server.stop()
+
+
+async def test_without_redis_the_api_process_syncs_and_its_pages_update_in_process(
+    browser: Browser,
+    company: Company,
+    tasklog: FakeTasklog,
+    gateway_env: dict[str, str],
+    tmp_path: Path,
+    watch: PageWatch,
+) -> None:
+    """The embedded default (`make run`): no Redis, no workers; the API runs the sync jobs and tells its pages."""
+    await company.build(("quinn", UserType.DEV))
+    await company.link_tasklog("quinn", tasklog, connected=True)
+    env = {name: value for name, value in gateway_env.items() if name != "REDIS_URL"}
+    server = GatewayServer(env, tmp_path / "serve.log").start()
+    context = await browser.new_context(base_url=server.url, viewport=DESKTOP)
+    context.on("page", watch.watch)
+    try:
+        page = await context.new_page()
+        await log_in(page, company.people["quinn"])
+        await expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        await page.keyboard.press("n")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type("0800")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type("0945")
+        await page.locator("#new-project").select_option(label=company.name("Website"))
+        await page.locator("#new-ticket").fill("TL-1")
+        await page.locator("#new-activity").select_option(label=company.name("Development"))
+        await page.locator("#new-description").fill("Booked without Redis")
+        tasklog.stall_next_create_seconds = 2  # so that the page shows the entry pending before it is synced
+        await page.locator("#new-description").press("Enter")
+        await expect(page.locator('li.entry [data-sync="pending"]')).to_be_visible()
+        await expect(page.locator('li.entry [data-sync="synced"]')).to_be_visible(timeout=30_000)
+        with tasklog.lock:
+            assert [w["note"] for w in tasklog.worklogs.values()] == ["Booked without Redis"]
+        watch.check()
+    finally:
+        await context.close()
+        server.stop()
