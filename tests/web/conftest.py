@@ -129,7 +129,7 @@ def gateway_env(web_database: str, web_redis_url: str, web_keys: str) -> dict[st
 def gateway(gateway_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
     server = GatewayServer(gateway_env, tmp_path_factory.mktemp("gateway") / "serve.log").start()
     yield server
-    server.stop()
+    server.kill()  # a graceful stop would wait for live streams of browsers that are gone already
 
 
 # --- Per test -----------------------------------------------------------------------------------------------------
@@ -180,4 +180,7 @@ def workers(gateway_env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
     """Start `gateway worker` processes on the server's database and Redis; stopped after the test."""
     runner = Workers(gateway_env, tmp_path)
     yield runner
-    runner.stop_all()
+    for process in runner.processes:  # nothing left to finish: no need to wait for a graceful stop
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -80,6 +80,13 @@ class GatewayServer:
                 raise RuntimeError(f"gateway serve did not start:\n{self.logs()[-4000:]}")
             time.sleep(0.1)
 
+    def kill(self) -> None:
+        """Gone at once, as in a crash: open connections break."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
