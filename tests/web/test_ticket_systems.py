@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.async_api import Page, expect
+from sqlalchemy import update
 
 from gateway.core.enums import SyncState, UserType
-from tests.support import Workers
+from gateway.core.models import UserTicketsystem
+from tests.support import Workers, run_in_session
 from tests.web.support import Company, PageWatch, log_in
 
 if TYPE_CHECKING:
@@ -40,6 +42,22 @@ async def test_connecting_an_oauth2_system_goes_through_the_trackers_authorisati
     await expect(card).to_contain_text("u1")  # the account there
     assert tasklog.count("authorize") == 1
     assert tasklog.count("token:authorization_code") == 1
+
+    # The tracker stops accepting the grant (a refused refresh marks the link): the page offers to reconnect.
+    await run_in_session(
+        company.database_url,
+        lambda session: session.execute(
+            update(UserTicketsystem)
+            .where(UserTicketsystem.user_id == company.people["cy"].id)
+            .values(needs_reconnect=True)
+        ),
+    )
+    await page.goto("/ticket-systems")
+    await expect(card.get_by_test_id("link-state")).to_have_text("Reconnect needed")
+    await card.get_by_role("button", name=re.compile(r"^Reconnect")).click()
+    await expect(page.get_by_test_id("connect-outcome")).to_have_text(f"{company.name('Tasklog')} is connected.")
+    await expect(card.get_by_test_id("link-state")).to_have_text("Connected")
+    assert tasklog.count("token:authorization_code") == 2
 
 
 async def test_a_personal_token_is_checked_and_a_wrong_one_is_refused_next_to_its_field(
