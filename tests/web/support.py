@@ -39,8 +39,7 @@ from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
 from gateway.core.ticket_cache import upsert_ticket
 from gateway.core.users import create_user
 from gateway.core.vault import KeyRing
-from tests.cli.test_serve import free_port
-from tests.support import GATEWAY, run_in_session
+from tests.support import GATEWAY, free_port, run_in_session
 
 if TYPE_CHECKING:
     from example_connector.fake_tasklog import FakeTasklog
