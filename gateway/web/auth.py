@@ -16,6 +16,7 @@ from gateway.api.dependencies import AppSettings, DbSession
 from gateway.core.auth.login import log_in
 from gateway.core.auth.sessions import end_session, start_session
 from gateway.core.errors import AuthenticationFailed, DirectoryUnavailable, TooManyAttempts
+from gateway.web.pages import NOT_STORED
 
 HOME = "/week"
 
@@ -48,7 +49,7 @@ def _login_page(
             "error": error,
         },
         status_code=status_code,
-        headers=headers,
+        headers={**NOT_STORED, **(headers or {})},
     )
 
 

@@ -12,6 +12,9 @@ from gateway.api.csrf import csrf_token
 from gateway.core.auth.caller import Caller
 from gateway.core.users import get_user
 
+# A user's pages hold their data and a CSRF token: no cache (a shared proxy least of all) keeps them.
+NOT_STORED = {"Cache-Control": "no-store"}
+
 
 async def render(
     request: Request[Any, Any, Any],
@@ -27,9 +30,10 @@ async def render(
         template_name=template,
         context={"me": me, "csrf_token": csrf_token(request), "path": request.url.path, **context},
         status_code=status_code,
+        headers=NOT_STORED,
     )
 
 
 def fragment(template: str, **context: Any) -> Template:
     """A part of a page, fetched by its script to replace that part after a change."""
-    return Template(template_name=template, context=context, headers={"Cache-Control": "no-store"})
+    return Template(template_name=template, context=context, headers=NOT_STORED)

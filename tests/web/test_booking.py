@@ -99,6 +99,7 @@ async def test_three_entries_booked_with_the_keyboard_turn_synced_live_when_a_wo
     workers.start()
     await expect(rows.locator('[data-sync="synced"]')).to_have_count(3, timeout=SYNC_WITHIN_MS)
     assert await page.evaluate("window.stillTheSamePage") is True
+    await expect(page.locator("#announcer")).to_contain_text("synced")
     with tasklog.lock:
         assert sorted((w["issue"], w["start"], w["minutes"]) for w in tasklog.worklogs.values()) == [
             ("TL-1", "09:00", 90),

@@ -19,7 +19,8 @@ export async function api(method, url, body, { ifMatch } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    return { ok: false, status: 0, problem: { detail: "The gateway cannot be reached. Check your connection and try again." } };
+    const detail = "The gateway cannot be reached. Check your connection and try again.";
+    return { ok: false, status: 0, problem: { detail } };
   }
   if (response.status === 401) {
     toLogin();
@@ -28,7 +29,8 @@ export async function api(method, url, body, { ifMatch } = {}) {
   const text = await response.text();
   const data = text ? safeJson(text) : null;
   if (response.ok) return { ok: true, status: response.status, data };
-  return { ok: false, status: response.status, problem: data ?? { detail: `The gateway answered ${response.status}.` } };
+  const problem = data ?? { detail: `The gateway answered ${response.status}.` };
+  return { ok: false, status: response.status, problem };
 }
 
 /** A part of a page, as HTML, or null when it could not be read. */

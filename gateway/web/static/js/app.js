@@ -18,7 +18,8 @@ function showLocalTimes(root = document) {
 const page = document.body.dataset.page;
 const handlers = page === "week" ? initWeek() : page === "ticket-systems" ? initTicketSystems() : {};
 showLocalTimes();
-new MutationObserver(() => showLocalTimes()).observe(document.getElementById("main"), { childList: true, subtree: true });
+const main = document.getElementById("main");
+new MutationObserver(() => showLocalTimes()).observe(main, { childList: true, subtree: true });
 
 if (document.getElementById("live-status")) {
   connectLive({

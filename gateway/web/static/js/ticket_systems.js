@@ -58,14 +58,19 @@ export function initTicketSystems() {
       announceProblem(result, "Sync requested; this page shows the result when it is done.");
       button.disabled = false;
     } else if (button.dataset.disconnect) {
-      if (!window.confirm(`Disconnect ${button.dataset.name}? Entries stay here; new ones are no longer synced.`)) return;
+      const question = `Disconnect ${button.dataset.name}? Entries stay here; new ones are no longer synced.`;
+      if (!window.confirm(question)) return;
       const result = await api("DELETE", `/api/me/ticket-systems/${button.dataset.disconnect}`);
       announceProblem(result, `Disconnected ${button.dataset.name}.`);
       await refresh();
     } else if (button.dataset.resolve) {
       const keep = button.dataset.resolve;
       const result = await api("POST", `/api/me/sync/conflicts/${button.dataset.entry}`, { keep });
-      announceProblem(result, keep === "local" ? "Kept your version; it will be written to the ticket system." : "Took the ticket system's version.");
+      const done =
+        keep === "local"
+          ? "Kept your version; it will be written to the ticket system."
+          : "Took the ticket system's version.";
+      announceProblem(result, done);
       await refresh();
       document.getElementById("conflicts")?.focus();
     }

@@ -25,14 +25,41 @@ export function initWeek() {
     refreshTimer = window.setTimeout(refresh, REFRESH_DELAY_MS);
   };
 
+  // Changes that arrive live (a worker pushed, the tracker changed something) are read out, like the user's own.
+  const syncStates = () =>
+    new Map(
+      [...region.querySelectorAll("li.entry")].map((li) => [li.id, li.querySelector("[data-sync]")?.dataset.sync]),
+    );
+  const LIVE_WORDS = {
+    synced: "synced",
+    failed: "refused by the tracker",
+    conflict: "in conflict",
+    pending: "waiting to sync",
+    remote_deleted: "deleted in the tracker",
+  };
+
+  function announceSyncChanges(before) {
+    const counts = {};
+    for (const [id, state] of syncStates()) {
+      if (state && before.has(id) && before.get(id) !== state) counts[state] = (counts[state] ?? 0) + 1;
+    }
+    const parts = Object.entries(counts).map(
+      ([state, n]) => `${n} ${n === 1 ? "entry" : "entries"} ${LIVE_WORDS[state] ?? state}`,
+    );
+    if (parts.length) announce(`${parts.join(", ")}.`);
+  }
+
   async function refresh() {
     if (refreshing) {
       refreshAgain = true;
       return refreshing;
     }
     refreshing = (async () => {
+      const before = syncStates();
       const html = await fetchFragment(region.dataset.refresh);
-      if (html !== null) applyDays(html);
+      if (html === null) return;
+      applyDays(html);
+      announceSyncChanges(before);
     })();
     try {
       await refreshing;
@@ -94,7 +121,8 @@ export function initWeek() {
     const li = active.closest("li.entry");
     for (const attribute of ["data-edit", "data-delete", "data-add-day"]) {
       if (active.hasAttribute(attribute)) {
-        return { li: li?.id, selector: `[${attribute}${attribute === "data-add-day" ? `="${active.dataset.addDay}"` : ""}]` };
+        const value = attribute === "data-add-day" ? `="${active.dataset.addDay}"` : "";
+        return { li: li?.id, selector: `[${attribute}${value}]` };
       }
     }
     return li ? { li: li.id, selector: "[data-edit]" } : null;
@@ -197,7 +225,9 @@ export function initWeek() {
       ticket: f.ticket.value.trim(),
       description: f.description.value,
     };
-    if (!form.querySelector(".f-customer").hidden && f.customer_id.value) body.customer_id = Number(f.customer_id.value);
+    if (!form.querySelector(".f-customer").hidden && f.customer_id.value) {
+      body.customer_id = Number(f.customer_id.value);
+    }
     if (f.account_id) body.account_id = f.account_id.value ? Number(f.account_id.value) : null;
     return body;
   }
@@ -283,7 +313,9 @@ export function initWeek() {
           entry.version = latest.version;
           const now = [`${latest.start}–${latest.end}`, latest.ticket, latest.description].filter(Boolean).join(" · ");
           showProblem(form, {
-            detail: `This entry was changed meanwhile; it is now ${now}. Press Enter to save yours over it, or Esc to keep it.`,
+            detail:
+              `This entry was changed meanwhile; it is now ${now}. ` +
+              "Press Enter to save yours over it, or Esc to keep it.",
           });
           return;
         }
@@ -410,7 +442,8 @@ export function initWeek() {
 
   return {
     onEntry(event) {
-      if (region.querySelector(`section.day[data-day="${event.day}"]`) || document.getElementById(`entry-${event.entry_id}`)) {
+      const shown = region.querySelector(`section.day[data-day="${event.day}"]`);
+      if (shown || document.getElementById(`entry-${event.entry_id}`)) {
         scheduleRefresh();
       }
     },
@@ -419,5 +452,6 @@ export function initWeek() {
 }
 
 function dayName(isoDay) {
-  return new Date(`${isoDay}T12:00:00`).toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+  const options = { weekday: "short", day: "numeric", month: "short" };
+  return new Date(`${isoDay}T12:00:00`).toLocaleDateString(undefined, options);
 }
