@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 KEY_FILE ?= .gateway/secret-keys
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean screenshots
 
 # The venv is rebuilt when pyproject.toml changes; the stamps say which extras it holds.
 $(BIN)/python:
@@ -44,6 +44,14 @@ test: $(VENV)/.installed-example
 	scripts/test-services
 	$(BIN)/pytest -n auto
 
+# The README's pictures: the screenshot test writes every page to test-results/web; two of them go to docs/.
+screenshots: $(VENV)/.installed-example
+	scripts/test-services
+	$(BIN)/pytest -q tests/web/test_look.py -k screenshots --web-output test-results/web
+	mkdir -p docs/screenshots
+	cp test-results/web/week-desktop.png docs/screenshots/week.png
+	cp test-results/web/ticket-systems-phone.png docs/screenshots/ticket-systems-phone.png
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,4 +62,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.time_report
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

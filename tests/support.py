@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 import psycopg
 from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.db import create_engine, create_session_factory
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -130,3 +133,15 @@ def signature_of(function: Callable[..., Any]) -> str:
     returns = "" if signature.return_annotation is inspect.Signature.empty else f" -> {signature.return_annotation}"
     prefix = "async def" if inspect.iscoroutinefunction(function) else "def"
     return f"{prefix} {function.__name__}({', '.join(parameters)}){returns}"
+
+
+async def run_in_session(database_url: str, work: Callable[[AsyncSession], Any]) -> Any:
+    """Run `work(session)` in one transaction on `database_url` and commit."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()

@@ -11,9 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # package -> module prefixes it must never import
 FORBIDDEN = {
-    "gateway/core": ("gateway.api", "gateway.cli", "gateway.plugins", "workers"),
+    "gateway/core": ("gateway.api", "gateway.web", "gateway.cli", "gateway.plugins", "workers"),
     "gateway/api": ("gateway.cli", "workers"),
-    "workers": ("gateway.api", "gateway.cli"),
+    # The web UI is HTTP only: pages from core services, changes through the JSON API; no connector of its own.
+    "gateway/web": ("gateway.cli", "workers", "gateway.plugins"),
+    "workers": ("gateway.api", "gateway.web", "gateway.cli"),
     # The public package for connector authors stands on its own: it is what plugins import, and it imports
     # nothing of the gateway's private parts.
     "gateway/connectors": ("gateway.core", "gateway.api", "gateway.cli", "gateway.plugins", "workers", "sqlalchemy"),

@@ -14,6 +14,7 @@ from arq.worker import func
 
 from gateway import __version__
 from gateway.core.db import create_engine, create_session_factory, ping
+from gateway.core.live import RedisPublisher
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import (
@@ -38,7 +39,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     registry = build_registry()
     http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": f"timetracker-gateway/{__version__}"})
     redis = arq_redis(settings.redis_url or "")
-    session_factory = create_session_factory(engine, on_commit=after_commit_handler(registry, ArqQueue(redis)))
+    # Workers publish live updates to Redis; the API processes forward them to the pages they serve.
+    on_commit = after_commit_handler(registry, ArqQueue(redis), RedisPublisher(redis))
+    session_factory = create_session_factory(engine, on_commit=on_commit)
     ctx.update(
         engine=engine,
         http=http,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,17 +21,23 @@ from gateway.api.allow import complete_allow_on_options
 from gateway.api.api_docs import API_DOCS_ASSETS, api_docs_router
 from gateway.api.controllers import API_CONTROLLERS
 from gateway.api.cookies import set_pending_cookies
+from gateway.api.csrf import CSRFMiddleware
 from gateway.api.dependencies import DEPENDENCIES
 from gateway.api.health import HealthController
 from gateway.api.openapi import SECURITY_SCHEMES, document_problems, exact_input_schemas
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
+from gateway.api.security_headers import add_security_headers
 from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.live import LiveHub, LivePublisher, LocalPublisher, RedisPublisher, relay
 from gateway.core.plugins import ConnectorRegistry, build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
+from gateway.web.errors import pages_for_browsers
+from gateway.web.routes import WEB_ROUTE_HANDLERS
+from gateway.web.templating import template_config
 
 API_DESCRIPTION = """Time entries, master data, reports and the links between users and ticket systems.
 
@@ -62,15 +70,23 @@ def create_app(
     session_factory = create_session_factory(app_engine, on_commit=lambda work: on_commit(work))
     deps = sync_deps(settings, session_factory, plugins, http, redis)
     queue: JobQueue = ArqQueue(redis) if redis is not None else InlineQueue(deps, max_tries=settings.job_max_tries)
-    on_commit = after_commit_handler(plugins, queue)
+    # Live updates for open pages: through Redis when there is one (workers publish there too), else in-process.
+    hub = LiveHub()
+    publisher: LivePublisher = RedisPublisher(redis) if redis is not None else LocalPublisher(hub)
+    on_commit = after_commit_handler(plugins, queue, publisher)
 
     @asynccontextmanager
     async def resources(_app: Litestar) -> AsyncIterator[None]:
         if isinstance(queue, InlineQueue):
             queue.start()  # without Redis, this process runs the jobs and their schedule itself
+        relaying = asyncio.get_running_loop().create_task(relay(redis, hub)) if redis is not None else None
         try:
             yield
         finally:
+            if relaying is not None:
+                relaying.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relaying
             if isinstance(queue, InlineQueue):
                 await queue.close()
             await http.aclose()
@@ -86,9 +102,9 @@ def create_app(
         exclude=["/metrics"],
     )
     app = Litestar(
-        route_handlers=[HealthController, MetricsController, api_docs_router(), *API_CONTROLLERS],
+        route_handlers=[HealthController, MetricsController, api_docs_router(), *API_CONTROLLERS, *WEB_ROUTE_HANDLERS],
         dependencies=DEPENDENCIES,
-        before_send=[set_pending_cookies],
+        before_send=[set_pending_cookies, add_security_headers],
         before_request=strict_json_body,
         state=State(
             {
@@ -101,11 +117,14 @@ def create_app(
                 "http": http,
                 "coordinator": deps.coordinator,
                 "sync_deps": deps,
+                "live_hub": hub,
             }
         ),
         lifespan=[resources],
-        middleware=[metrics.middleware],
-        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[metrics.middleware, CSRFMiddleware()],
+        # The same errors, as problem details for the API and as pages for a browser.
+        exception_handlers=pages_for_browsers(EXCEPTION_HANDLERS),
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="TimeTracker Gateway",
             version=__version__,

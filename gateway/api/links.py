@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
@@ -19,6 +18,9 @@ from gateway.api.parameters import RowId
 from gateway.core import links
 from gateway.core.errors import GatewayError
 from gateway.core.links import ConnectRequest, LinkStatus
+
+# The web UI's page that tells the user how connecting went.
+RESULT_PAGE = "/ticket-systems"
 
 
 class LinkEnable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -184,18 +186,8 @@ class OAuthCallbackController(Controller):
             return _result(system_id, "failed", str(exc))
         return _result(system_id, "connected", None)
 
-    @get("/result", summary="A plain page telling the user how connecting went", include_in_schema=False)
-    async def result(
-        self, ticket_system: FromQuery[int], status: FromQuery[str], reason: FromQuery[str | None] = None
-    ) -> Response[str]:
-        if status == "connected":
-            message = f"Ticket system {ticket_system} is connected. You can close this page."
-        else:
-            message = f"Connecting ticket system {ticket_system} failed: {reason or 'unknown reason'}"
-        page = f"<!doctype html><title>TimeTracker Gateway</title><p>{escape(message)}</p>"
-        return Response(page, media_type="text/html")
-
 
 def _result(system_id: int, status: str, reason: str | None) -> Redirect:
+    """Back to the web UI's "My ticket systems" page, which says how connecting went."""
     query = {"ticket_system": system_id, "status": status, **({"reason": reason} if reason else {})}
-    return Redirect(f"/api/oauth/result?{urlencode(query)}", status_code=303)
+    return Redirect(f"{RESULT_PAGE}?{urlencode(query)}", status_code=303)

@@ -8,6 +8,8 @@ import uvicorn
 from gateway.api.app import create_app
 from gateway.cli._runtime import check_database, settings_with_logging
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -18,4 +20,12 @@ def serve(host: str, port: int) -> None:
     settings.require_key_ring()
     check_database(settings)
     click.echo(f"serving on http://{host}:{port}", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, server_header=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        server_header=False,
+        # Open live-update streams never finish on their own; browsers reconnect to the next process.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )

@@ -44,7 +44,7 @@ class BulkEntryCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 async def create_bulk_entries(session: AsyncSession, caller: Caller, data: BulkEntryCreate) -> list[Entry]:
     if data.last_day < data.first_day:
-        raise InvalidInput("last_day lies before first_day", field="last_day")
+        raise InvalidInput("the last day lies before the first day", field="last_day")
     if (data.last_day - data.first_day).days + 1 > MAX_DAYS:
         raise InvalidInput(f"a bulk entry covers at most {MAX_DAYS} days", field="last_day")
     fixed_span: tuple[str, str] | None = None

@@ -77,3 +77,13 @@ async def search_cached(
         order.append(case((by_key, 0), else_=1))
     order += [Ticket.remote_updated_at.desc().nulls_last(), Ticket.key]
     return list((await session.scalars(stmt.order_by(*order).limit(limit))).all())
+
+
+async def cached_tickets(session: AsyncSession, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], Ticket]:
+    """The cached tickets among (ticket system id, key) pairs, in one query."""
+    if not wanted:
+        return {}
+    keys = {key for _system, key in wanted}
+    systems = {system for system, _key in wanted}
+    rows = await session.scalars(select(Ticket).where(Ticket.ticket_system_id.in_(systems), Ticket.key.in_(keys)))
+    return {(t.ticket_system_id, t.key): t for t in rows if (t.ticket_system_id, t.key) in wanted}

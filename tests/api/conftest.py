@@ -3,11 +3,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from gateway.api.app import create_app
+from gateway.api.csrf import CSRF_COOKIE, CSRF_HEADER
 from gateway.connectors import Credentials
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.models import Link, Project, TicketSystem
@@ -25,13 +27,25 @@ AppClientFactory = Callable[..., AsyncTestClient[Litestar]]
 
 @pytest.fixture
 def make_client(key_ring: KeyRing) -> AppClientFactory:
-    """Build a test client for an app on the given settings; use it as `async with make_client(...) as client`."""
+    """Build a test client for an app on the given settings; use it as `async with make_client(...) as client`.
+
+    Like the gateway's own pages, the client repeats the browser's CSRF cookie in the `X-CSRF-Token` header, so
+    requests made with a session cookie pass the CSRF check (tests/api/test_csrf.py checks the refusals).
+    """
 
     def make(
         database_url: str, redis_url: str | None = None, registry: ConnectorRegistry | None = None, **settings: object
     ) -> AsyncTestClient[Litestar]:
         config = Settings(database_url=database_url, redis_url=redis_url, key_ring=key_ring, **settings)  # type: ignore[arg-type]
-        return AsyncTestClient(app=create_app(config, registry=registry))
+        client = AsyncTestClient(app=create_app(config, registry=registry))
+
+        async def repeat_csrf_token(request: httpx.Request) -> None:
+            token = client.cookies.get(CSRF_COOKIE)
+            if token and CSRF_HEADER not in request.headers:
+                request.headers[CSRF_HEADER] = token
+
+        client.event_hooks["request"].append(repeat_csrf_token)
+        return client
 
     return make
 

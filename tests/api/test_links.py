@@ -102,7 +102,7 @@ async def authorise(client: Client, system_id: int, headers: dict[str, str]) -> 
 def result_of(response: Any) -> dict[str, list[str]]:
     assert response.status_code == 303, response.text
     location = urlsplit(response.headers["location"])
-    assert location.path == "/api/oauth/result"
+    assert location.path == "/ticket-systems"
     return parse_qs(location.query)
 
 

@@ -43,7 +43,7 @@ from gateway.connectors import (
     Transient,
     WorklogDraft,
 )
-from gateway.core.commit_events import record_entry_change
+from gateway.core.commit_events import record_entry_change, record_link_change
 from gateway.core.entries import reclassify_day
 from gateway.core.entry_rules import check_entry
 from gateway.core.enums import SyncState
@@ -160,6 +160,7 @@ async def sync_link(
             report.skipped = "the link or its ticket system is gone, disabled, or not connected"
             return report
         link, system = found
+        user_id, system_id = link.user_id, link.ticket_system_id
         try:
             connector = build_connector(system, deps.runtime)
         except GatewayError as exc:
@@ -188,6 +189,7 @@ async def sync_link(
             return report
         run = SyncRun(link_id=link_id, started_at=deps.clock())
         session.add(run)
+        record_link_change(session, user_id, system_id)  # pages show the sync running
         await session.commit()
 
         syncer = _LinkSync(deps, session, link, system, connector, report)
@@ -218,6 +220,7 @@ async def sync_link(
             raise
         finally:
             await session.rollback()
+            record_link_change(session, user_id, system_id)
             await _finish(session, run, link_id, owner, report, error, deps)
     return report
 

@@ -24,6 +24,7 @@ from gateway.core.commit_events import CommittedWork
 from gateway.core.enums import SyncState
 from gateway.core.errors import reason_of
 from gateway.core.links import build_connector, live_system
+from gateway.core.live import LivePublisher
 from gateway.core.logs import get_logger
 from gateway.core.models import Entry, Link, Project, TicketSystem
 from gateway.core.plugins import ConnectorRegistry
@@ -268,13 +269,18 @@ class InlineQueue(_Queue):
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def after_commit_handler(registry: ConnectorRegistry, queue: JobQueue) -> Callable[[CommittedWork], None]:
-    """What a committed transaction sets off: plugins hear of entry changes, links get sync jobs."""
+def after_commit_handler(
+    registry: ConnectorRegistry, queue: JobQueue, live: LivePublisher | None = None
+) -> Callable[[CommittedWork], None]:
+    """What a committed transaction sets off: plugins hear of entry changes, links get sync jobs, open pages
+    learn what changed."""
 
     def handle(work: CommittedWork) -> None:
         for change in work.entry_changes:
             registry.notify_entry_committed(change)
         for link_id in sorted(work.links_to_sync):
             queue.enqueue_soon(SYNC_LINK, link_id)
+        if live is not None and work.live_events:
+            live.publish_soon(list(work.live_events.values()))
 
     return handle

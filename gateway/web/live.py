@@ -1,0 +1,42 @@
+"""The live-update stream: server-sent events with the changes of the caller's entries and links.
+
+A page opens `GET /live` with `EventSource`; the browser reconnects by itself after a dropped connection (the
+`retry` below), and the page then reads its current state again, so nothing missed while disconnected stays
+missed. A comment line every few seconds keeps proxies from closing an idle stream and tells the server
+soon when the browser has gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import msgspec
+from litestar import get
+from litestar.datastructures import State
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from gateway.api.dependencies import CurrentCaller
+from gateway.core.live import EntryEvent, LiveEvent, LiveHub, Resync, own_changes
+
+KEEP_ALIVE_SECONDS = 15.0
+RECONNECT_MILLISECONDS = 2000
+
+
+async def _messages(hub: LiveHub, user_id: int) -> AsyncIterator[ServerSentEventMessage]:
+    with hub.subscribe(own_changes(user_id)) as stream:
+        yield ServerSentEventMessage(event="ready", data="{}", retry=RECONNECT_MILLISECONDS)
+        while True:
+            item: LiveEvent | Resync | None = await stream.next(KEEP_ALIVE_SECONDS)
+            if item is None:
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
+            elif isinstance(item, Resync):
+                yield ServerSentEventMessage(event="resync", data="{}")
+            else:
+                kind = "entry" if isinstance(item, EntryEvent) else "link"
+                yield ServerSentEventMessage(event=kind, data=msgspec.json.encode(item).decode())
+
+
+@get("/live", include_in_schema=False)
+async def live(caller: CurrentCaller, state: State) -> ServerSentEvent:
+    hub: LiveHub = state.live_hub
+    return ServerSentEvent(_messages(hub, caller.user_id), headers={"Cache-Control": "no-store"})

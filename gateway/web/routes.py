@@ -1,0 +1,22 @@
+"""Every route of the web UI; none of them is part of the API's OpenAPI description."""
+
+from __future__ import annotations
+
+from litestar.router import Router
+from litestar.types import ControllerRouterHandler
+
+from gateway.web.auth import LoginController
+from gateway.web.entry import EntryPageController
+from gateway.web.live import live
+from gateway.web.static import static_files
+from gateway.web.ticket_systems import TicketSystemsController
+from gateway.web.week import WeekController
+
+WEB_ROUTE_HANDLERS: list[ControllerRouterHandler | Router] = [
+    LoginController,
+    WeekController,
+    EntryPageController,
+    TicketSystemsController,
+    live,
+    static_files(),
+]

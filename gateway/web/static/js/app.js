@@ -1,0 +1,30 @@
+// The pages' one entry point: live updates for every page, then what the page itself needs.
+
+import { connectLive } from "./live.js";
+import { initTicketSystems } from "./ticket_systems.js";
+import { initWeek } from "./week.js";
+
+function showLocalTimes(root = document) {
+  for (const element of root.querySelectorAll("time[data-local]:not([data-shown])")) {
+    element.dataset.shown = "";
+    const moment = new Date(element.getAttribute("datetime"));
+    if (!Number.isNaN(moment.getTime())) {
+      element.textContent = moment.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      element.title = element.getAttribute("datetime");
+    }
+  }
+}
+
+const page = document.body.dataset.page;
+const handlers = page === "week" ? initWeek() : page === "ticket-systems" ? initTicketSystems() : {};
+showLocalTimes();
+const main = document.getElementById("main");
+new MutationObserver(() => showLocalTimes()).observe(main, { childList: true, subtree: true });
+
+if (document.getElementById("live-status")) {
+  connectLive({
+    onEntry: (event) => handlers.onEntry?.(event),
+    onLink: (event) => handlers.onLink?.(event),
+    onResync: () => handlers.onResync?.(),
+  });
+}
