@@ -125,6 +125,8 @@ class SyncReport:
     remote_deleted: int = 0
     unmapped: int = 0
     events: list[SyncEvent] = field(default_factory=list)
+    # A sync was asked for after the last round had started: the run may have missed it, so it runs again.
+    requested_again: bool = False
 
     def note(
         self, action: str, entry_id: int | None, ticket: str, worklog_id: str | None = None, detail: str | None = None
@@ -194,6 +196,7 @@ async def sync_link(
 
         syncer = _LinkSync(deps, session, link, system, connector, report)
         error: str | None = None
+        round_started = deps.clock()
         try:
             for _ in range(MAX_ROUNDS):
                 round_started = deps.clock()
@@ -221,7 +224,7 @@ async def sync_link(
         finally:
             await session.rollback()
             record_link_change(session, user_id, system_id)
-            await _finish(session, run, link_id, owner, report, error, deps)
+            await _finish(session, run, link_id, owner, report, error, deps, as_of=round_started)
     return report
 
 
@@ -724,23 +727,35 @@ async def _take_lease(session: AsyncSession, link_id: int, owner: str, deps: Syn
 
 
 async def _finish(
-    session: AsyncSession, run: SyncRun, link_id: int, owner: str, report: SyncReport, error: str | None, deps: SyncDeps
+    session: AsyncSession,
+    run: SyncRun,
+    link_id: int,
+    owner: str,
+    report: SyncReport,
+    error: str | None,
+    deps: SyncDeps,
+    *,
+    as_of: datetime,
 ) -> None:
-    now = deps.clock()
-    run.finished_at = now
+    """Close the run and release the lease. The link counts as synced as of the last round's start: a request
+    made after that may have come too late for the round, so it stays outstanding (the sweep sees it) and the
+    run's job goes again at once (`requested_again`) — the request's own job was absorbed by this running one."""
+    run.finished_at = deps.clock()
     run.pushed, run.pulled, run.failed, run.conflicts = report.pushed, report.pulled, report.failed, report.conflicts
     run.error = error
     session.add(run)
     values: dict[str, Any] = {"sync_lease_owner": None, "sync_lease_until": None, "last_error": error}
     if error is None:
-        values["last_sync_at"] = now
-    await session.execute(
+        values["last_sync_at"] = as_of
+    requested = await session.scalar(
         update(Link)
         .where(Link.id == link_id, Link.sync_lease_owner == owner)
         .values(**values)
+        .returning(Link.sync_requested_at)
         .execution_options(synchronize_session=False)
     )
     await session.commit()
+    report.requested_again = error is None and requested is not None and requested >= as_of
 
 
 def _as_written(worklog_id: str, draft: WorklogDraft, now: datetime) -> RemoteWorklog:

@@ -75,10 +75,13 @@ async def run_pull_link(deps: SyncDeps, link_id: int) -> SyncReport:
 
 def _unless_busy(deps: SyncDeps, report: SyncReport) -> SyncReport:
     """A link another runner holds is tried again when that lease ends: if the holder died mid-run, its
-    unfinished work (say, a create whose answer it never saw) is picked up then."""
+    unfinished work (say, a create whose answer it never saw) is picked up then. A sync asked for while this one
+    ran goes again at once."""
     if report.busy_until is not None:
         wait = max(1.0, (report.busy_until - deps.clock()).total_seconds())
         raise Deferred("another runner holds the link", retry_after=wait)
+    if report.requested_again:
+        raise Deferred("asked to sync again while syncing", retry_after=0)
     return report
 
 
