@@ -285,7 +285,7 @@ class Company:
                 name=self.name("Tasklog"),
                 type=kind,
                 base_url=fake.base_url,
-                config={"client_id": fake.client_id},
+                config={"client_id": fake.client_id} if kind == "tasklog" else {},
                 secrets=seal_system_secrets({"client_secret": fake.client_secret}, self.key_ring),
                 book_time=True,
             )

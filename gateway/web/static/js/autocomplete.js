@@ -7,8 +7,11 @@ const LIMIT = 8;
 const DELAY_MS = 150;
 
 export function attachTicketAutocomplete(input, projectOf) {
-  const list = document.getElementById(input.getAttribute("aria-controls"));
-  const info = document.getElementById(`${input.id}-info`);
+  // Looked up within the field's form: an edit form is wired before it is placed in the page.
+  const scope = input.closest("form") ?? document;
+  const byId = (id) => scope.querySelector(`#${CSS.escape(id)}`);
+  const list = byId(input.getAttribute("aria-controls"));
+  const info = byId(`${input.id}-info`);
   const searchUrl = input.dataset.search;
   if (!searchUrl) {
     // No ticket search on this gateway: a plain field.

@@ -81,8 +81,9 @@ export function initTicketSystems() {
     if (!form) return;
     event.preventDefault();
     const body = {};
+    // A form has the fields its connector's way of connecting needs: a key, and for some also a login.
     for (const name of ["login", "api_key"]) {
-      const value = form.elements[name].value.trim();
+      const value = form.elements.namedItem(name)?.value.trim();
       if (value) body[name] = value;
     }
     const result = await api("POST", `/api/me/ticket-systems/${form.dataset.connectForm}/connect`, body);
