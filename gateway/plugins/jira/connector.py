@@ -4,7 +4,9 @@ Ways to connect (`config.auth`): Cloud OAuth 2.0 (3LO; API calls then go through
 `/ex/jira/{cloudId}`, the cloud id read from `accessible-resources` when the code is exchanged) or a Cloud API
 token (Basic e-mail:token); Data Center personal access tokens (Bearer) or OAuth 1.0a RSA-SHA1.
 
-Worklogs carry the entry's marker as a worklog property (`timetracker`), read back with `expand=properties`.
+Worklogs carry the entry's marker: on Cloud as a worklog property (`timetracker`, read back with
+`expand=properties`); on Data Center, whose worklog bean has no properties (and refuses unknown body fields with
+400), as a tag at the end of the comment (`… [tt:<uuid>]`). A tag is read on both flavours.
 `started` is the user's local wall time with the offset of their Jira time zone (`/myself` → `timeZone`).
 The pull reads Jira's change feeds (`/worklog/updated`, `/worklog/deleted`; the newest minute is left out of
 them, so each read starts a little before the last position seen) and fetches the bodies with `/worklog/list`,
@@ -45,9 +47,11 @@ from gateway.connectors import (
     WebhookEvent,
     WebhookEventKind,
     WorklogDraft,
+    add_marker,
     error_for_response,
     hmac_sha256_hex,
     same_secret,
+    split_marker,
 )
 from gateway.plugins.jira.config import JiraConfig
 from gateway.plugins.jira.documents import adf_to_text, text_to_adf
@@ -63,6 +67,8 @@ OVERLAP = timedelta(minutes=2)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
 PAGE_SIZE = 100  # worklogs per page of an issue's list
+# Jira's default limit of a text field (jira.text.field.character.limit); the comment with its marker tag fits.
+COMMENT_LIMIT = 32767
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
 TIME_SPENT = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
 UNIT_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
@@ -202,7 +208,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         while True:
             page = await self._call(
                 "GET", f"/issue/{ticket}/worklog", credentials, f"list the worklogs of {ticket}",
-                params={"startAt": start_at, "maxResults": PAGE_SIZE, "expand": "properties"},
+                params={"startAt": start_at, "maxResults": PAGE_SIZE} | self._expand(),
             )  # fmt: skip
             for item in page.get("worklogs", []):
                 if _marker(item) == marker:
@@ -216,7 +222,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         if state.phase == "updated":
             feed = await self._call(
                 "GET", "/worklog/updated", credentials, "read the changed worklogs",
-                params={"since": state.since, "expand": "properties"},
+                params={"since": state.since} | self._expand(),
             )  # fmt: skip
             values = feed.get("values", [])
             state.updated = max([state.updated, *(int(v["updatedTime"]) for v in values)])
@@ -265,7 +271,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         for offset in range(0, len(ids), LIST_LIMIT):
             chunk = [int(i) for i in ids[offset : offset + LIST_LIMIT]]
             bodies += await self._call(
-                "POST", "/worklog/list", credentials, "read worklogs", params={"expand": "properties"},
+                "POST", "/worklog/list", credentials, "read worklogs", params=self._expand(),
                 json={"ids": chunk},
             )  # fmt: skip
         return bodies
@@ -373,13 +379,23 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
     # Plumbing --------------------------------------------------------------------------------------------------
 
     def _write_params(self) -> dict[str, str]:
-        return {"adjustEstimate": self.config.adjust_estimate, "expand": "properties"}
+        params = {"adjustEstimate": self.config.adjust_estimate}
+        return params | self._expand()
+
+    def _expand(self) -> dict[str, str]:
+        # Data Center documents no `expand` on worklog reads or writes (jira.js src/server): none is sent there.
+        return {"expand": "properties"} if self.cloud else {}
 
     def _worklog_body(self, draft: WorklogDraft, credentials: Credentials) -> dict[str, Any]:
+        started = started_text(draft.day, draft.start, credentials.timezone)
+        if not self.cloud:
+            # Data Center's WorklogJsonBean has no `properties`: the marker travels as the comment's tag.
+            comment = add_marker(draft.description, draft.marker, max_length=COMMENT_LIMIT)
+            return {"started": started, "timeSpentSeconds": draft.minutes * 60, "comment": comment}
         return {
-            "started": started_text(draft.day, draft.start, credentials.timezone),
+            "started": started,
             "timeSpentSeconds": draft.minutes * 60,
-            "comment": text_to_adf(draft.description) if self.cloud else draft.description,
+            "comment": text_to_adf(draft.description),
             "properties": [{"key": MARKER_PROPERTY, "value": {"entry": draft.marker}}],
         }
 
@@ -391,7 +407,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             day=day,
             start=start,
             minutes=round(_seconds(item) / 60),
-            description=adf_to_text(item.get("comment")),
+            description=split_marker(adf_to_text(item.get("comment")))[0],
             updated_at=parse_jira_datetime(str(item.get("updated") or item["started"])).astimezone(UTC),
             author_id=self._account_id(item.get("author") or {}) or None,
             marker=_marker(item),
@@ -489,11 +505,13 @@ def _seconds(item: dict[str, Any]) -> int:
 
 
 def _marker(item: dict[str, Any]) -> str | None:
+    """The marker of a worklog: its property (Cloud), else the tag at the end of its comment (Data Center)."""
     for prop in item.get("properties") or []:
         if prop.get("key") == MARKER_PROPERTY and isinstance(prop.get("value"), dict):
             entry = prop["value"].get("entry")
-            return str(entry) if entry else None
-    return None
+            if entry:
+                return str(entry)
+    return split_marker(adf_to_text(item.get("comment")))[1]
 
 
 def _reason(response: httpx.Response) -> str:

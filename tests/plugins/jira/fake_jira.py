@@ -57,6 +57,12 @@ from tests.plugins.jira.contract import ContractViolation, check_request, check_
 STARTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 WORKLOG_PATH = re.compile(r"^/issue/(?P<issue>[^/]+)/worklog(?:/(?P<id>[^/]+))?$")
 FEED_GAP_MS = 60_000  # the change feeds leave out the newest minute
+# The fields of Data Center's WorklogJsonBean (jira.js src/server/models/worklog.ts): anything else in a body is
+# refused by Jackson with 400 "Unrecognized field", and there is no `properties` to expand.
+DC_WORKLOG_FIELDS = frozenset({
+    "author", "comment", "created", "id", "issueId", "self", "started", "timeSpent", "timeSpentSeconds",
+    "updateAuthor", "updated", "visibility",
+})  # fmt: skip
 
 
 @dataclass
@@ -207,6 +213,15 @@ class FakeJira:
         self.oauth1_tokens[token] = user.id
         return token
 
+    def marker_of(self, worklog: Worklog) -> str | None:
+        """The gateway's marker on a worklog, wherever the connector put it (a property, or the comment's tag)."""
+        for prop in worklog.properties:
+            if prop.get("key") == "timetracker" and isinstance(prop.get("value"), dict):
+                return str(prop["value"].get("entry"))
+        text = worklog.comment if isinstance(worklog.comment, str) else _adf_text(worklog.comment or {})
+        found = re.search(r"\[tt:([^\]\s]+)\]\s*$", text)
+        return found.group(1) if found else None
+
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
         self.failures.append((status, headers or {}))
 
@@ -317,6 +332,9 @@ class FakeJira:
         if method == "GET" and worklog_id is None:
             return self._issue_worklogs(issue, query, user)
         if method in ("POST", "PUT"):
+            refused = _unrecognized(body) if self.flavour != "cloud" else None
+            if refused:
+                return self._error(400, refused)
             limited = self._write_limited(issue)
             if limited is not None:
                 return limited
@@ -365,11 +383,17 @@ class FakeJira:
     def _issue_worklogs(self, issue: Issue, query: dict[str, Any], user: JiraUser) -> Response[Any]:
         start_at, max_results = int(query.get("startAt", 0)), min(int(query.get("maxResults", 5000)), 5000)
         after = int(query["startedAfter"]) if "startedAfter" in query else None
+        before = int(query["startedBefore"]) if "startedBefore" in query else None
+        if self.flavour != "cloud":
+            # Data Center's GET /issue/{key}/worklog takes no paging or date parameters: every worklog, one page.
+            start_at, max_results, after, before = 0, 1 << 20, None, None
         items = sorted(
             (
                 w
                 for w in self.worklogs.values()
-                if w.issue_id == issue.id and (after is None or _ms(w.started) >= after)
+                if w.issue_id == issue.id
+                and (after is None or _ms(w.started) >= after)
+                and (before is None or _ms(w.started) < before)
             ),
             key=lambda w: (w.started, int(w.id)),
         )
@@ -397,7 +421,8 @@ class FakeJira:
         values = []
         for ident, when, props in page:
             value: dict[str, Any] = {"worklogId": int(ident), "updatedTime": when}
-            value["properties"] = props if kind == "updated" and "properties" in _expands(query) else []
+            wanted = kind == "updated" and "properties" in _expands(query) and self.flavour == "cloud"
+            value["properties"] = props if wanted else []
             values.append(value)
         body: dict[str, Any] = {
             "values": values,
@@ -660,7 +685,8 @@ class FakeJira:
             "id": worklog.id,
             "issueId": worklog.issue_id,
         }
-        if expand is True or (isinstance(expand, set) and "properties" in expand):
+        cloud = self.flavour == "cloud"
+        if cloud and (expand is True or (isinstance(expand, set) and "properties" in expand)):
             data["properties"] = worklog.properties
         return data
 
@@ -700,6 +726,19 @@ def _json(body: bytes) -> Any:
 
 def _expands(query: dict[str, Any]) -> set[str]:
     return {part.strip() for part in str(query.get("expand", "")).split(",") if part.strip()}
+
+
+def _unrecognized(body: Any) -> str | None:
+    """Data Center's answer to a worklog body with a field its bean does not have (Jackson's message)."""
+    if not isinstance(body, dict):
+        return None
+    for name in body:
+        if name not in DC_WORKLOG_FIELDS:
+            return (
+                f'Unrecognized field "{name}" (Class com.atlassian.jira.rest.v2.issue.worklog.WorklogJsonBean), '
+                "not marked as ignorable"
+            )
+    return None
 
 
 def _ms(moment: datetime) -> int:

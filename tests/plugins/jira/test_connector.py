@@ -73,9 +73,39 @@ async def test_data_center_sends_plain_comments_and_adjust_estimate_from_the_con
     connector = datacenter.connector(http, adjust_estimate="leave")
     created = await connector.create_worklog(datacenter.credentials(), draft("m-2", date(2026, 11, 24), time(8, 0)))
     [body] = sent_bodies(datacenter, "POST")
-    assert body["comment"] == "Work"
+    assert body["comment"] == "Work [tt:m-2]"
     assert datacenter.fake.requests[-1][2]["adjustEstimate"] == "leave"
     assert created.author_id == datacenter.user.id
+
+
+async def test_data_center_keeps_the_marker_in_the_comment_and_sends_only_documented_fields(
+    datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    # Data Center's worklog bean has no `properties` and Jackson refuses unknown fields: the marker must survive
+    # there, or a create whose answer was lost is made a second time.
+    connector, credentials, fake = datacenter.connector(http), datacenter.credentials(), datacenter.fake
+    created = await connector.create_worklog(credentials, draft("m-dc", date(2026, 11, 24), time(9, 0), text="Fix"))
+    [body] = sent_bodies(datacenter, "POST")
+    assert set(body) == {"started", "timeSpentSeconds", "comment"}
+    assert body["comment"] == "Fix [tt:m-dc]"
+    assert all("expand" not in query for _m, _p, query, _b in fake.requests)
+    assert (created.marker, created.description) == ("m-dc", "Fix")
+    found = await connector.find_worklog_by_marker(credentials, "GW-1", "m-dc")
+    assert found is not None
+    assert (found.id, found.marker, found.description) == (created.id, "m-dc", "Fix")
+    updated = await connector.update_worklog(credentials, created.id, draft("m-dc", date(2026, 11, 24), time(9, 0),
+                                                                             30, "Fix more"))  # fmt: skip
+    assert (updated.marker, updated.description, updated.minutes) == ("m-dc", "Fix more", 30)
+    fake.age_everything()
+    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, None)
+    assert {(w.id, w.marker, w.description) for w in pulled} == {(created.id, "m-dc", "Fix more")}
+    refused = await http.post(
+        f"{fake.base_url}/rest/api/2/issue/GW-1/worklog",
+        json={"started": "2026-11-24T09:00:00.000+0100", "timeSpentSeconds": 60, "properties": []},
+        headers={"Authorization": f"Bearer {datacenter.user.token}"},
+    )
+    assert refused.status_code == 400
+    assert "Unrecognized field" in refused.text
 
 
 async def test_jira_refuses_other_started_formats(cloud: JiraSetup) -> None:
