@@ -277,12 +277,30 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         return bodies
 
     async def _issue_keys(self, credentials: Credentials, issue_ids: set[str]) -> dict[str, str]:
+        """The keys of the issues `issue_ids`: one search per hundred, then each issue the search left out on its own.
+
+        The search is not read-after-write consistent (Atlassian's "search and reconcile": it lags seconds to
+        minutes behind writes), and Data Center refuses with 400 JQL naming an issue deleted since the feed listed
+        its worklog. Either would drop worklogs while the cursor moves past them; an issue Jira no longer has
+        (404 on its own) is gone with its worklogs.
+        """
         keys: dict[str, str] = {}
         ordered = sorted(issue_ids, key=int)
         for offset in range(0, len(ordered), SEARCH_CHUNK):
             jql = f"id in ({','.join(ordered[offset : offset + SEARCH_CHUNK])})"
-            async for issue in self.search_issues(credentials, jql, fields="key"):
-                keys[str(issue["id"])] = str(issue["key"])
+            with contextlib.suppress(Rejected):
+                async for issue in self.search_issues(credentials, jql, fields="key"):
+                    keys[str(issue["id"])] = str(issue["key"])
+        for issue_id in ordered:
+            if issue_id in keys:
+                continue
+            try:
+                issue = await self._call(
+                    "GET", f"/issue/{issue_id}", credentials, f"read issue {issue_id}", params={"fields": "key"}
+                )
+            except NotFound:
+                continue
+            keys[issue_id] = str(issue["key"])
         return keys
 
     # Tickets ---------------------------------------------------------------------------------------------------

@@ -115,6 +115,8 @@ class FakeJira:
         self.cloud_id = "f2b1c6a8-0000-4000-8000-000000000001"
         self.users: dict[str, JiraUser] = {}
         self.issues: dict[str, Issue] = {}
+        # Issues the search index has not caught up with: the search is not read-after-write consistent.
+        self.unindexed: set[str] = set()
         self.worklogs: dict[str, Worklog] = {}
         self.deleted: list[tuple[str, int]] = []  # (worklog id, deletion time ms)
         self.ids = itertools.count(10000)
@@ -158,10 +160,16 @@ class FakeJira:
         self.users[ident] = user
         return user
 
-    def add_issue(self, key: str, summary: str = "An issue") -> Issue:
+    def add_issue(self, key: str, summary: str = "An issue", *, indexed: bool = True) -> Issue:
+        """An issue; `indexed=False` leaves it out of searches until `index()` (the search lags behind writes)."""
         issue = Issue(id=str(next(self.ids)), key=key, summary=summary)
         self.issues[key] = issue
+        if not indexed:
+            self.unindexed.add(issue.id)
         return issue
+
+    def index(self) -> None:
+        self.unindexed.clear()
 
     def add_worklog(
         self, user: JiraUser, key: str, started: datetime, minutes: int, comment: str, *, age: timedelta | None = None
@@ -453,6 +461,12 @@ class FakeJira:
                 (issue for issue in self.issues.values() if getattr(issue, attribute) in wanted),
                 key=lambda i: int(i.id),
             )
+            missing = sorted(wanted - {getattr(issue, attribute) for issue in matches})
+            if missing and not cloud:
+                # Data Center refuses JQL that names an issue it does not have ("Non-existing data directly
+                # referenced in the JQL query", Atlassian KB "How to handle HTTP 400 … on Jira search REST API").
+                message = f"An issue with {attribute} '{missing[0]}' does not exist for field '{attribute}'."
+                return self._error(400, message)
         elif text is not None:
             terms = re.findall(r"\w+", re.sub(r"\\(.)", r"\1", text[1]).lower())  # punctuation is not searched
             matches = sorted(
@@ -462,6 +476,10 @@ class FakeJira:
             )
         else:
             return self._error(400, "the fake Jira understands only 'id in (…)', 'key in (…)' and a summary search")
+        # The search index lags behind writes ("search and reconcile", Atlassian developer docs) unless the issue's
+        # id is passed in `reconcileIssues` (Cloud's /search/jql).
+        reconciled = {part.strip() for part in str(query.get("reconcileIssues", "")).split(",") if part.strip()}
+        matches = [i for i in matches if i.id not in self.unindexed or (cloud and i.id in reconciled)]
         size = min(int(query.get("maxResults", 50)), 100)
         if cloud:
             start = int(query.get("nextPageToken") or 0)

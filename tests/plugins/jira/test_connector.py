@@ -169,6 +169,35 @@ async def test_pull_keeps_the_users_own_worklogs_and_finds_their_keys(
     assert searches[0]["jql"].startswith("id in (")
 
 
+async def test_an_issue_deleted_between_the_feed_and_the_search_does_not_fail_the_pull(
+    datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    fake = datacenter.fake
+    fake.add_issue("GW-2", "Soon deleted")
+    berlin = ZoneInfo("Europe/Berlin")
+    kept = fake.add_worklog(datacenter.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "kept")
+    fake.add_worklog(datacenter.user, "GW-2", datetime(2026, 11, 20, 10, tzinfo=berlin), 30, "gone")
+    # The issue goes after /worklog/list read its worklog: Data Center's search refuses JQL naming it (400).
+    fake.issues.pop("GW-2")
+    pulled, _deleted, cursor, _pages = await pull_everything(datacenter.connector(http), datacenter.credentials(), None)
+    assert {(w.id, w.ticket) for w in pulled} == {(kept.id, "GW-1")}
+    assert cursor is not None
+    refused = [q for _m, p, q, _b in fake.requests if p == "/search"]
+    assert refused  # the search was tried, refused, and each issue then read on its own
+
+
+async def test_worklogs_are_not_dropped_while_the_search_lags_behind(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    for setup in (cloud, datacenter):
+        fake = setup.fake
+        fake.add_issue("GW-3", "Made a moment ago", indexed=False)
+        fresh = fake.add_worklog(setup.user, "GW-3", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "fresh")
+        pulled, _deleted, _cursor, _pages = await pull_everything(setup.connector(http), setup.credentials(), None)
+        assert {(w.id, w.ticket) for w in pulled} == {(fresh.id, "GW-3")}
+
+
 async def test_the_newest_minute_is_read_on_the_next_pull_not_lost(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
     connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
     berlin = ZoneInfo("Europe/Berlin")
