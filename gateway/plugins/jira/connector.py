@@ -182,16 +182,21 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
                 params=self._write_params(), json=self._worklog_body(draft, credentials),
             )  # fmt: skip
         except NotFound:
-            # Jira cannot move a worklog to another issue: when the entry's ticket changed, the old worklog is
-            # deleted where it is and a new one made on the new ticket.
+            # Not on the entry's issue: deleted in Jira (NotFound: the gateway marks the entry deleted there), or
+            # moved there to another issue (Cloud moves worklogs; an issue moved to another project changes its
+            # key). A move made in Jira is followed: the worklog is changed where it now is and reported with that
+            # issue's key, so the entry takes the new ticket. Nothing is deleted or created here: creating stays
+            # the engine's exactly-once path.
             existing = await self._worklogs_by_id(credentials, [worklog_id])
             if not existing:
                 raise
-            await self._call(
-                "DELETE", f"/issue/{existing[0]['issueId']}/worklog/{worklog_id}", credentials, "move a worklog",
-                params=self._write_params(),
+            issue_id = str(existing[0]["issueId"])
+            body = await self._call(
+                "PUT", f"/issue/{issue_id}/worklog/{worklog_id}", credentials, f"change worklog {worklog_id}",
+                params=self._write_params(), json=self._worklog_body(draft, credentials),
             )  # fmt: skip
-            return await self.create_worklog(credentials, draft)
+            keys = await self._issue_keys(credentials, {issue_id})
+            return self._worklog(body, keys.get(issue_id, draft.ticket), credentials)
         return self._worklog(body, draft.ticket, credentials)
 
     async def delete_worklog(self, credentials: Credentials, ticket: str, worklog_id: str) -> None:

@@ -190,6 +190,15 @@ class FakeJira:
         worklog.seconds = minutes * 60
         worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
 
+    def move_worklog(self, worklog_id: str, key: str, *, age: timedelta | None = None) -> None:
+        """Move a worklog to another issue in Jira itself, as Cloud's "move worklogs" does (its id stays)."""
+        worklog = self.worklogs[worklog_id]
+        issues = self.issues_by_id()
+        issues[worklog.issue_id].time_spent -= worklog.seconds
+        worklog.issue_id = self.issues[key].id
+        self.issues[key].time_spent += worklog.seconds
+        worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
+
     def _distinct(self, moment: datetime) -> datetime:
         # Changes made in one burst get distinct milliseconds, as real ones practically do.
         self.stamp = max(getattr(self, "stamp", 0) + 1, _ms(moment))

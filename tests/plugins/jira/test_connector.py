@@ -17,6 +17,7 @@ from gateway.connectors import (
     AuthExpired,
     AuthRevoked,
     Credentials,
+    NotFound,
     RateLimited,
     Rejected,
     WebhookEventKind,
@@ -250,17 +251,28 @@ async def test_tickets_are_searched_by_key_and_by_jql_text_search(
         assert jql[2] == 'summary ~ "\\"marks\\"*" ORDER BY updated DESC'
 
 
-async def test_a_worklog_moves_when_the_entry_changes_its_ticket(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
-    connector, credentials = cloud.connector(http), cloud.credentials()
-    cloud.fake.add_issue("GW-2")
+async def test_a_worklog_moved_in_jira_is_followed_not_deleted_and_made_again(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
+    fake.add_issue("GW-2")
     created = await connector.create_worklog(credentials, draft("move", date(2026, 11, 24), time(9, 0)))
-    moved = await connector.update_worklog(
-        credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0), 45, ticket="GW-2")
+    fake.move_worklog(created.id, "GW-2")  # someone moved it in Jira
+    changed = await connector.update_worklog(
+        credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0), 45, ticket="GW-1")
     )
-    assert moved.ticket == "GW-2"
-    assert moved.id != created.id
-    assert [(w.issue_id, w.seconds) for w in cloud.fake.worklogs.values()] == [(cloud.fake.issues["GW-2"].id, 2700)]
-    assert cloud.fake.issues["GW-1"].time_spent == 0
+    # Changed where it now is and reported there: the entry follows the move at the next pull.
+    assert (changed.id, changed.ticket, changed.minutes, changed.marker) == (created.id, "GW-2", 45, "move")
+    assert [(w.id, w.issue_id, w.seconds) for w in fake.worklogs.values()] == [
+        (created.id, fake.issues["GW-2"].id, 2700)
+    ]
+    assert fake.deleted == []
+    assert (fake.issues["GW-1"].time_spent, fake.issues["GW-2"].time_spent) == (0, 2700)
+    # Deleted in Jira: NotFound, and nothing is created.
+    fake.delete_worklog(created.id)
+    with pytest.raises(NotFound):
+        await connector.update_worklog(credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0)))
+    assert fake.worklogs == {}
 
 
 async def test_rate_limits_become_retry_after(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
