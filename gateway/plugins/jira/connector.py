@@ -160,11 +160,11 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         url = f"{self.config.api_gateway_url}/oauth/token/accessible-resources"
         headers = {"Authorization": f"Bearer {credentials.access_token}", "Accept": "application/json"}
         response = await self._send("GET", url, headers, None, "list the accessible Jira sites")
-        site = self.context.base_url.rstrip("/")
+        site = _host(self.context.base_url)
         for resource in response.json():
-            if str(resource.get("url", "")).rstrip("/") == site:
+            if _host(str(resource.get("url", ""))) == site:
                 return str(resource["id"])
-        raise Rejected(f"the authorised Atlassian account has no access to {site}")
+        raise Rejected(f"the authorised Atlassian account has no access to {self.context.base_url}")
 
     # Worklogs --------------------------------------------------------------------------------------------------
 
@@ -403,6 +403,10 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
 
     def _write_params(self) -> dict[str, str]:
         params = {"adjustEstimate": self.config.adjust_estimate}
+        if self.cloud:
+            # Cloud e-mails the issue's watchers about every worklog write unless told not to (the parameter needs
+            # no extra permission on worklogs). Data Center has no such parameter: its notification scheme decides.
+            params["notifyUsers"] = "false"
         return params | self._expand()
 
     def _expand(self) -> dict[str, str]:
@@ -498,6 +502,13 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         if response.is_error:
             raise error_for_response(response, what)
         return response
+
+
+def _host(url: str) -> tuple[str, int | None]:
+    """A site's host and non-default port: the same site whatever the scheme, path or letter case."""
+    parts = urlparse(url if "//" in url else f"//{url}")
+    port = parts.port if parts.port not in (80, 443) else None
+    return (parts.hostname or "").lower(), port
 
 
 def _since(position: int) -> int:

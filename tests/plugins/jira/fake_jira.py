@@ -113,6 +113,10 @@ class FakeJira:
         self.feed_page_size = feed_page_size
         self.base_url = ""
         self.cloud_id = "f2b1c6a8-0000-4000-8000-000000000001"
+        # The site's address as accessible-resources names it (the fake's own address unless set).
+        self.site_url: str | None = None
+        # Other sites the grant reaches (accessible-resources lists every site the user consented to).
+        self.other_sites: list[dict[str, Any]] = []
         self.users: dict[str, JiraUser] = {}
         self.issues: dict[str, Issue] = {}
         # Issues the search index has not caught up with: the search is not read-after-write consistent.
@@ -122,6 +126,9 @@ class FakeJira:
         self.ids = itertools.count(10000)
         self.failures: deque[tuple[int, dict[str, str]]] = deque()
         self.violations: list[str] = []
+        # E-mails to the issue's watchers: (event, issue key). Cloud sends them unless `notifyUsers=false`; Data
+        # Center has no such parameter on worklogs (jira.js src/server) and follows the notification scheme.
+        self.notifications: list[tuple[str, str]] = []
         self.requests: list[tuple[str, str, dict[str, Any], Any]] = []
         self.issue_write_limit = 20
         self.issue_writes: dict[str, deque[float]] = defaultdict(deque)
@@ -366,6 +373,7 @@ class FakeJira:
             )  # fmt: skip
             self.worklogs[worklog.id] = worklog
             issue.time_spent += worklog.seconds
+            self._notify("issue_work_logged", issue, query)
             return Response(self._worklog_json(worklog, user, self.version, expand=expand), status_code=201)
         worklog = self.worklogs.get(worklog_id or "")
         if worklog is None or worklog.issue_id != issue.id:
@@ -389,13 +397,20 @@ class FakeJira:
                 worklog.properties = body["properties"]
             worklog.updated = datetime.now(UTC)
             issue.time_spent += worklog.seconds
+            self._notify("issue_worklog_updated", issue, query)
             return Response(self._worklog_json(worklog, user, self.version, expand=expand))
         if method == "DELETE":
             self.worklogs.pop(worklog.id)
             issue.time_spent -= worklog.seconds
             self.deleted.append((worklog.id, _ms(datetime.now(UTC))))
+            self._notify("issue_worklog_deleted", issue, query)
             return Response(b"", status_code=204)
         return self._error(405, "method not allowed")
+
+    def _notify(self, event: str, issue: Issue, query: dict[str, Any]) -> None:
+        if self.flavour == "cloud" and str(query.get("notifyUsers", "true")).lower() == "false":
+            return
+        self.notifications.append((event, issue.key))
 
     def _issue_worklogs(self, issue: Issue, query: dict[str, Any], user: JiraUser) -> Response[Any]:
         start_at, max_results = int(query.get("startAt", 0)), min(int(query.get("maxResults", 5000)), 5000)
@@ -613,12 +628,12 @@ class FakeJira:
                 return Response({"code": 401, "message": "Unauthorized"}, status_code=401)
             site = {
                 "id": self.cloud_id,
-                "url": self.base_url,
+                "url": self.site_url or self.base_url,
                 "name": "fake",
                 "scopes": ["read:jira-work"],
                 "avatarUrl": "",
             }
-            return Response([site])
+            return Response([*self.other_sites, site])
         # The token endpoint takes JSON only, as Atlassian's does.
         if not headers.get("content-type", "").startswith("application/json"):
             return Response({"error": "invalid_request", "error_description": "expected JSON"}, status_code=415)

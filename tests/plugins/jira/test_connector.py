@@ -109,6 +109,21 @@ async def test_data_center_keeps_the_marker_in_the_comment_and_sends_only_docume
     assert "Unrecognized field" in refused.text
 
 
+async def test_synced_writes_do_not_mail_the_watchers_on_cloud(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    for setup in (cloud, datacenter):
+        connector, credentials = setup.connector(http), setup.credentials()
+        created = await connector.create_worklog(credentials, draft("n-1", date(2026, 11, 24), time(9, 0)))
+        await connector.update_worklog(credentials, created.id, draft("n-1", date(2026, 11, 24), time(9, 0), 30))
+        await connector.delete_worklog(credentials, "GW-1", created.id)
+    assert cloud.fake.notifications == []
+    # Data Center offers no notifyUsers on worklogs: its notification scheme mails the watchers (see the README).
+    assert [event for event, _key in datacenter.fake.notifications] == [
+        "issue_work_logged", "issue_worklog_updated", "issue_worklog_deleted",
+    ]  # fmt: skip
+
+
 async def test_jira_refuses_other_started_formats(cloud: JiraSetup) -> None:
     url = f"{cloud.fake.base_url}/rest/api/3/issue/GW-1/worklog"
     auth = (cloud.user.email, cloud.user.token)
@@ -434,6 +449,30 @@ async def test_cloud_oauth_links_finds_the_cloud_id_and_rotates_refresh_tokens(
             await connector.refresh(credentials)
         with pytest.raises(AuthRevoked):
             await connector.refresh(refreshed)
+
+
+@pytest.mark.parametrize(
+    ("configured", "listed"),
+    [
+        ("https://acme.atlassian.net", "https://Acme.Atlassian.NET/"),
+        ("https://ACME.atlassian.net/jira/", "https://acme.atlassian.net"),
+        ("http://acme.atlassian.net", "https://acme.atlassian.net:443"),
+    ],
+)
+async def test_the_cloud_id_is_found_by_the_sites_host(
+    rsa_keys: tuple[str, str], http: httpx.AsyncClient, configured: str, listed: str
+) -> None:
+    for setup in jira_setup("cloud", "oauth2", *rsa_keys):
+        fake = setup.fake
+        fake.site_url = listed
+        fake.other_sites = [{"id": "0000-other", "url": "https://acme-sandbox.atlassian.net", "name": "sandbox",
+                             "scopes": ["read:jira-work"], "avatarUrl": ""}]  # fmt: skip
+        context = setup.connector(http).context
+        connector = JiraConnector(type(context)(**{**context.__dict__, "base_url": configured}))
+        credentials = setup.credentials()
+        credentials.site_id = None
+        refreshed = await connector.refresh(credentials)
+        assert refreshed.site_id == fake.cloud_id
 
 
 async def test_data_center_oauth1_links_with_the_private_key(
