@@ -402,7 +402,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
     # Plumbing --------------------------------------------------------------------------------------------------
 
     def _write_params(self) -> dict[str, str]:
-        params = {"adjustEstimate": self.config.adjust_estimate}
+        params: dict[str, str] = {"adjustEstimate": self.config.adjust_estimate}
         if self.cloud:
             # Cloud e-mails the watchers about every worklog write unless told not to (the parameter needs
             # no extra permission on worklogs). Data Center has no such parameter: its notification scheme decides.
