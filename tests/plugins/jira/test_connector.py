@@ -163,6 +163,30 @@ async def test_the_day_never_shifts_across_a_time_change(
         assert [(w.day, w.start) for w in pulled] == [(day, start)]
 
 
+async def test_without_a_known_zone_both_directions_use_utc(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    # Jira shows the worklog in the reading user's zone (Berlin here); the link knows no zone, so it wrote UTC.
+    connector, credentials = cloud.connector(http), cloud.credentials()
+    credentials.timezone = None
+    created = await connector.create_worklog(credentials, draft("utc", date(2026, 11, 24), time(23, 30)))
+    assert sent_bodies(cloud, "POST")[0]["started"] == "2026-11-24T23:30:00.000+0000"
+    assert (created.day, created.start) == (date(2026, 11, 24), time(23, 30))
+    cloud.fake.age_everything()
+    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, None)
+    assert [(w.day, w.start) for w in pulled] == [(date(2026, 11, 24), time(23, 30))]
+
+
+async def test_a_start_the_clocks_skip_is_refused_not_shifted_by_an_hour(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector, credentials = cloud.connector(http), cloud.credentials()
+    with pytest.raises(Rejected, match="does not exist in Europe/Berlin"):
+        await connector.create_worklog(credentials, draft("gap", date(2026, 3, 29), time(2, 30)))
+    assert cloud.fake.worklogs == {}
+    # The hour the clocks repeat exists (its first occurrence) and comes back as written.
+    created = await connector.create_worklog(credentials, draft("fold", date(2026, 10, 25), time(2, 30)))
+    assert (created.day, created.start) == (date(2026, 10, 25), time(2, 30))
+
+
 async def test_pull_keeps_the_users_own_worklogs_and_finds_their_keys(
     datacenter: JiraSetup, http: httpx.AsyncClient
 ) -> None:
