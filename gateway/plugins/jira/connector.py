@@ -28,6 +28,7 @@ import httpx
 import msgspec
 
 from gateway.connectors import (
+    AuthExpired,
     AuthKind,
     AuthorizationStart,
     AuthRevoked,
@@ -153,8 +154,27 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         return
 
     async def account(self, credentials: Credentials) -> RemoteAccount:
-        me = await self._call("GET", "/myself", credentials, "read the account")
+        try:
+            me = await self._call("GET", "/myself", credentials, "read the account")
+        except AuthExpired:
+            if not (self.cloud and self.config.mode == "api_token" and not credentials.site_id):
+                raise
+            # A scoped API token (the only kind service accounts get) is refused on the site and works only
+            # through Atlassian's gateway at /ex/jira/{cloudId}. Once it answers there, the link keeps the cloud
+            # id (`site_id`, stored with the credentials) and every call goes that way.
+            scoped = msgspec.structs.replace(credentials, site_id=await self._tenant_cloud_id())
+            me = await self._call("GET", "/myself", scoped, "read the account")
+            credentials.site_id = scoped.site_id
         return RemoteAccount(id=self._account_id(me), name=me.get("displayName") or "", timezone=me.get("timeZone"))
+
+    async def _tenant_cloud_id(self) -> str:
+        """The site's cloud id, which every Cloud site publishes without authentication at `/_edge/tenant_info`."""
+        url = f"{self.context.base_url.rstrip('/')}/_edge/tenant_info"
+        response = await self._send("GET", url, {"Accept": "application/json"}, None, "read the site's cloud id")
+        cloud_id = response.json().get("cloudId") if response.content else None
+        if not cloud_id:
+            raise Rejected(f"{self.context.base_url} names no cloud id: is it a Jira Cloud site?")
+        return str(cloud_id)
 
     async def _cloud_id(self, credentials: Credentials) -> str:
         url = f"{self.config.api_gateway_url}/oauth/token/accessible-resources"
@@ -456,6 +476,9 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         if self.config.mode == "oauth2":
             if not credentials.site_id:
                 raise AuthRevoked("this Jira link does not know its Atlassian site; connect again")
+            return f"{self.config.api_gateway_url}/ex/jira/{credentials.site_id}/rest/api/3"
+        if credentials.site_id:
+            # A scoped API token: through the gateway (see `account`).
             return f"{self.config.api_gateway_url}/ex/jira/{credentials.site_id}/rest/api/3"
         return f"{self.context.base_url}/rest/api/3"
 

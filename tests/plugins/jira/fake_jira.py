@@ -73,6 +73,9 @@ class JiraUser:
     email: str
     timezone: str
     token: str  # Cloud API token or DC personal access token
+    # A scoped Cloud API token (service accounts get only these): refused on the site, accepted (Basic) through
+    # Atlassian's gateway at /ex/jira/{cloudId} ("Manage API tokens for your Atlassian account", Atlassian support).
+    scoped: bool = False
 
 
 @dataclass
@@ -292,6 +295,9 @@ class FakeJira:
             return self._oauth1(method, path.rsplit("/", 1)[1], query, headers, body, str(request.url))
         if path in ("/authorize", "/oauth/token", "/oauth/token/accessible-resources"):
             return self._oauth2(path, query, headers, body)
+        if path == "/_edge/tenant_info" and self.flavour == "cloud":
+            # Every Cloud site names its cloud id here, without authentication.
+            return Response({"cloudId": self.cloud_id})
         found = re.match(r"^(?:/ex/jira/(?P<cloud>[^/]+))?/rest/api/(?P<version>\d)(?P<rest>/.*)$", path)
         if found is None or int(found["version"]) != self.version:
             return self._error(404, "no such resource")
@@ -540,6 +546,11 @@ class FakeJira:
     def _authenticate(self, cloud_id: str | None, headers: Any, method: str, url: str, body: bytes) -> JiraUser | None:
         authorization = headers.get("authorization", "")
         scheme, _, value = authorization.partition(" ")
+        if cloud_id is not None and scheme == "Basic":
+            # The API gateway takes scoped API tokens (Basic e-mail:token); unscoped ones only on the site.
+            email, _, token = base64.b64decode(value).decode().partition(":")
+            user = next((u for u in self.users.values() if u.email == email and u.token == token), None)
+            return user if user is not None and user.scoped and cloud_id == self.cloud_id else None
         if cloud_id is not None:
             # The OAuth gateway: 3LO access tokens only, for this site's cloud id.
             held = self.access_tokens.get(value) if scheme == "Bearer" else None
@@ -550,7 +561,9 @@ class FakeJira:
             if scheme != "Basic":
                 return None
             email, _, token = base64.b64decode(value).decode().partition(":")
-            return next((u for u in self.users.values() if u.email == email and u.token == token), None)
+            return next(
+                (u for u in self.users.values() if u.email == email and u.token == token and not u.scoped), None
+            )
         if scheme == "Bearer":
             return next((u for u in self.users.values() if u.token == value), None)
         if scheme == "OAuth":

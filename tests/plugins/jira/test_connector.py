@@ -529,6 +529,29 @@ def rsa_other_key() -> str:
     return rsa_key_pair()[0]
 
 
+async def test_scoped_api_tokens_go_through_atlassians_gateway(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    fake = cloud.fake
+    robot = fake.add_user("robot")
+    robot.scoped = True
+    # The site itself refuses a scoped token.
+    on_site = await http.get(f"{fake.base_url}/rest/api/3/myself", auth=(robot.email, robot.token))
+    assert on_site.status_code == 401
+    connector = cloud.connector(http, api_gateway_url=fake.base_url)
+    credentials = Credentials(access_token=robot.token, login=robot.email)
+    account = await connector.account(credentials)
+    assert (account.id, credentials.site_id) == (robot.id, fake.cloud_id)
+    credentials.account_id, credentials.timezone = account.id, account.timezone
+    created = await connector.create_worklog(credentials, draft("scoped", date(2026, 11, 24), time(9, 0)))
+    assert fake.worklogs[created.id].author == robot.id
+    # An unscoped token stays on the site and keeps no cloud id.
+    plain = Credentials(access_token=cloud.user.token, login=cloud.user.email)
+    assert (await connector.account(plain)).id == cloud.user.id
+    assert plain.site_id is None
+    # A wrong token is refused on both ways.
+    with pytest.raises(AuthExpired):
+        await connector.account(Credentials(access_token="wrong", login=robot.email))
+
+
 def test_api_tokens_need_the_login(cloud: JiraSetup) -> None:
     connector = cloud.connector(httpx.AsyncClient())
     with pytest.raises(AuthRevoked, match="e-mail"):
