@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import re
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -67,7 +67,7 @@ ISSUE_WORKLOG_EVENTS = frozenset({"issue_work_logged", "issue_worklog_updated", 
 OVERLAP = timedelta(minutes=2)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
-PAGE_SIZE = 100  # worklogs per page of an issue's list
+PAGE_SIZE = 5000  # worklogs per page of an issue's list: Jira Cloud's largest
 # Jira's default limit of a text field (jira.text.field.character.limit); the comment with its marker tag fits.
 COMMENT_LIMIT = 32767
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
@@ -228,19 +228,35 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         except NotFound:
             return
 
-    async def find_worklog_by_marker(self, credentials: Credentials, ticket: str, marker: str) -> RemoteWorklog | None:
-        start_at = 0
-        while True:
-            page = await self._call(
-                "GET", f"/issue/{ticket}/worklog", credentials, f"list the worklogs of {ticket}",
-                params={"startAt": start_at, "maxResults": PAGE_SIZE} | self._expand(),
-            )  # fmt: skip
-            for item in page.get("worklogs", []):
-                if _marker(item) == marker:
-                    return self._worklog(item, ticket, credentials)
-            start_at += len(page.get("worklogs", []))
-            if not page.get("worklogs") or start_at >= int(page.get("total", 0)):
+    async def find_worklog_by_marker(
+        self, credentials: Credentials, ticket: str, marker: str, *, day: date | None = None
+    ) -> RemoteWorklog | None:
+        """The worklog carrying `marker` on `ticket`, read in Jira's largest pages (Cloud: 5000; Data Center
+        answers every worklog of the issue at once). Given the entry's `day`, Cloud reads only the worklogs started
+        within a day of it (`startedAfter`/`startedBefore`). Offset pages can skip a worklog when another one is
+        deleted meanwhile: when the total changed during the read, it is read once more."""
+        params: dict[str, Any] = {"maxResults": PAGE_SIZE} | self._expand()
+        if day is not None and self.cloud:
+            params["startedAfter"] = epoch_ms(datetime.combine(day - timedelta(days=1), time(), UTC))
+            params["startedBefore"] = epoch_ms(datetime.combine(day + timedelta(days=2), time(), UTC))
+        for _attempt in range(2):
+            start_at, totals = 0, set[int]()
+            while True:
+                page = await self._call(
+                    "GET", f"/issue/{ticket}/worklog", credentials, f"list the worklogs of {ticket}",
+                    params={"startAt": start_at, **params},
+                )  # fmt: skip
+                items = page.get("worklogs", [])
+                totals.add(int(page.get("total", 0)))
+                for item in items:
+                    if _marker(item) == marker:
+                        return self._worklog(item, ticket, credentials)
+                start_at += len(items)
+                if not items or start_at >= int(page.get("total", 0)):
+                    break
+            if len(totals) == 1:
                 return None
+        return None
 
     async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
         state = msgspec.json.decode(page, type=PullState) if page else self._first_state(cursor)

@@ -109,6 +109,30 @@ async def test_data_center_keeps_the_marker_in_the_comment_and_sends_only_docume
     assert "Unrecognized field" in refused.text
 
 
+async def test_the_marker_is_looked_up_in_few_requests_around_the_entrys_day(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
+    bob = fake.add_user("bob")
+    berlin = ZoneInfo("Europe/Berlin")
+    for n in range(250):
+        fake.add_worklog(bob, "GW-1", datetime(2026, 1, 1, 9, tzinfo=berlin) + timedelta(days=n), 30, f"bob {n}")
+    created = await connector.create_worklog(credentials, draft("needle", date(2026, 11, 24), time(9, 0)))
+    fake.requests.clear()
+    found = await connector.find_worklog_by_marker(credentials, "GW-1", "needle")
+    assert found is not None
+    assert found.id == created.id
+    assert len(fake.requests) == 1  # one page of Jira's largest size, not three of a hundred
+    fake.requests.clear()
+    near = await connector.find_worklog_by_marker(credentials, "GW-1", "needle", day=date(2026, 11, 24))
+    assert near is not None
+    assert near.id == created.id
+    [(_method, _path, query, _body)] = fake.requests
+    assert int(query["startedAfter"]) <= int(fake.worklogs[created.id].started.timestamp() * 1000)
+    assert int(query["startedBefore"]) > int(fake.worklogs[created.id].started.timestamp() * 1000)
+    assert await connector.find_worklog_by_marker(credentials, "GW-1", "needle", day=date(2026, 6, 1)) is None
+
+
 async def test_synced_writes_do_not_mail_the_watchers_on_cloud(
     cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
 ) -> None:
@@ -536,7 +560,7 @@ async def test_scoped_api_tokens_go_through_atlassians_gateway(cloud: JiraSetup,
     # The site itself refuses a scoped token.
     on_site = await http.get(f"{fake.base_url}/rest/api/3/myself", auth=(robot.email, robot.token))
     assert on_site.status_code == 401
-    connector = cloud.connector(http, api_gateway_url=fake.base_url)
+    connector = cloud.connector(http)
     credentials = Credentials(access_token=robot.token, login=robot.email)
     account = await connector.account(credentials)
     assert (account.id, credentials.site_id) == (robot.id, fake.cloud_id)
