@@ -10,7 +10,9 @@ Worklogs carry the entry's marker: on Cloud as a worklog property (`timetracker`
 `started` is the user's local wall time with the offset of their Jira time zone (`/myself` → `timeZone`).
 The pull reads Jira's change feeds (`/worklog/updated`, `/worklog/deleted`; the newest minute is left out of
 them, so each read starts a little before the last position seen) and fetches the bodies with `/worklog/list`,
-keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search.
+keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search, and
+each issue the search leaves out (it lags behind writes; Data Center refuses JQL naming a deleted issue) is read on
+its own. Cloud writes send `notifyUsers=false`; scoped Cloud API tokens go through Atlassian's gateway.
 """
 
 from __future__ import annotations

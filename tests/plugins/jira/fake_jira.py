@@ -13,6 +13,11 @@ What it models:
   JSON body, `accessible-resources`, API calls under `/ex/jira/{cloudId}`), expiring access tokens, rotating
   refresh tokens whose reuse revokes the grant; Data Center PATs (Bearer only) and OAuth 1.0a RSA-SHA1 (request
   token, authorise, access token under `/plugins/servlet/oauth/`, every call's signature checked).
+- Real Jira where it hurts (docs/trackers.md names the source of each): Data Center without worklog properties
+  or `expand`, refusing unknown body fields with 400 "Unrecognized field" and JQL naming an unknown issue with
+  400; a search that lags behind writes (`add_issue(indexed=False)`, `reconcileIssues` on Cloud); watchers mailed
+  (`notifications`) unless Cloud is sent `notifyUsers=false`; worklogs moved between issues (`move_worklog`);
+  scoped API tokens refused on the site and accepted under `/ex/jira/{cloudId}`, `/_edge/tenant_info`.
 - Failures: `fail_next(status, headers)` for the next REST call; 429 `jira-per-issue-on-write` when one issue
   takes more than `issue_write_limit` writes in 2 seconds; Jira's error bodies (`errorMessages`, `errors`).
 - Webhooks: `webhook(...)` builds a delivery signed like Jira's (`X-Hub-Signature`, a stable
