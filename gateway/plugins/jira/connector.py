@@ -67,6 +67,8 @@ TICKET_FIELDS = "summary,status,issuetype,project,assignee,timetracking,updated"
 ISSUE_WORKLOG_EVENTS = frozenset({"issue_work_logged", "issue_worklog_updated", "issue_worklog_deleted"})
 # The change feeds leave out the most recent minute: each read starts this long before the last change seen.
 OVERLAP = timedelta(minutes=2)
+# How far back a pull also reads the user's recently changed worklogs from their issues (the feeds lag a minute).
+RECENT = timedelta(minutes=3)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
 PAGE_SIZE = 5000  # worklogs per page of an issue's list: Jira Cloud's largest
@@ -235,30 +237,60 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
     ) -> RemoteWorklog | None:
         """The worklog carrying `marker` on `ticket`, read in Jira's largest pages (Cloud: 5000; Data Center
         answers every worklog of the issue at once). Given the entry's `day`, Cloud reads only the worklogs started
-        within a day of it (`startedAfter`/`startedBefore`). Offset pages can skip a worklog when another one is
-        deleted meanwhile: when the total changed during the read, it is read once more."""
-        params: dict[str, Any] = {"maxResults": PAGE_SIZE} | self._expand()
+        within a day of it (`startedAfter`/`startedBefore`)."""
+        params: dict[str, Any] = {}
         if day is not None and self.cloud:
             params["startedAfter"] = epoch_ms(datetime.combine(day - timedelta(days=1), time(), UTC))
             params["startedBefore"] = epoch_ms(datetime.combine(day + timedelta(days=2), time(), UTC))
+        for item in await self._issue_worklogs(credentials, ticket, params):
+            if _marker(item) == marker:
+                return self._worklog(item, ticket, credentials)
+        return None
+
+    async def _issue_worklogs(
+        self, credentials: Credentials, issue: str, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every worklog of an issue (within `params`' dates). Offset pages can skip a worklog when another one is
+        deleted meanwhile: when the total changed during the read, it is read once more."""
         for _attempt in range(2):
-            start_at, totals = 0, set[int]()
+            items: list[dict[str, Any]] = []
+            totals: set[int] = set()
             while True:
                 page = await self._call(
-                    "GET", f"/issue/{ticket}/worklog", credentials, f"list the worklogs of {ticket}",
-                    params={"startAt": start_at, **params},
+                    "GET", f"/issue/{issue}/worklog", credentials, f"list the worklogs of {issue}",
+                    params={"startAt": len(items), "maxResults": PAGE_SIZE, **params} | self._expand(),
                 )  # fmt: skip
-                items = page.get("worklogs", [])
+                found = page.get("worklogs", [])
+                items += found
                 totals.add(int(page.get("total", 0)))
-                for item in items:
-                    if _marker(item) == marker:
-                        return self._worklog(item, ticket, credentials)
-                start_at += len(items)
-                if not items or start_at >= int(page.get("total", 0)):
+                if not found or len(items) >= int(page.get("total", 0)):
                     break
             if len(totals) == 1:
-                return None
-        return None
+                break
+        return items
+
+    async def _recent_worklogs(self, credentials: Credentials) -> list[RemoteWorklog]:
+        """The user's worklogs changed in the last few minutes, read from their issues.
+
+        The change feeds leave out the newest minute, so the pull a webhook starts would not see the change the
+        webhook announced. Issues the user has logged work on and that changed lately (`worklogAuthor =
+        currentUser() AND updated >= -3m`; a worklog change updates its issue) are read whole, keeping the user's
+        worklogs changed in that time. Deletions of the newest minute still wait for the feed. Best effort: a
+        refused search leaves it to the feeds.
+        """
+        since = datetime.now(UTC) - RECENT
+        jql = f"worklogAuthor = currentUser() AND updated >= -{int(RECENT.total_seconds() // 60)}m"
+        try:
+            issues = [issue async for issue in self.search_issues(credentials, jql, fields="key")]
+        except Rejected:
+            return []
+        recent: list[RemoteWorklog] = []
+        for issue in issues:
+            for item in await self._issue_worklogs(credentials, str(issue["id"]), {}):
+                changed = parse_jira_datetime(str(item.get("updated") or item["started"]))
+                if self._is_own(item, credentials) and changed >= since:
+                    recent.append(self._worklog(item, str(issue["key"]), credentials))
+        return recent
 
     async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
         state = msgspec.json.decode(page, type=PullState) if page else self._first_state(cursor)
@@ -289,7 +321,9 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             state.since = _next_since(feed, state.since)
             return PullPage(worklogs=[], deleted_ids=deleted, next_page=msgspec.json.encode(state).decode())
         cursor_out = msgspec.json.encode({"updated": state.updated, "deleted": state.deleted}).decode()
-        return PullPage(worklogs=[], deleted_ids=deleted, cursor=cursor_out)
+        # The feeds' cursor stays where they were read to: the recent worklogs come again through them later.
+        recent = await self._recent_worklogs(credentials)
+        return PullPage(worklogs=recent, deleted_ids=deleted, cursor=cursor_out)
 
     def _first_state(self, cursor: str | None) -> PullState:
         if cursor:

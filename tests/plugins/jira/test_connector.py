@@ -262,19 +262,33 @@ async def test_worklogs_are_not_dropped_while_the_search_lags_behind(
         assert {(w.id, w.ticket) for w in pulled} == {(fresh.id, "GW-3")}
 
 
-async def test_the_newest_minute_is_read_on_the_next_pull_not_lost(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
-    connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
+async def test_the_newest_minute_is_read_from_the_users_issues_so_a_webhooks_pull_sees_it(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
     berlin = ZoneInfo("Europe/Berlin")
-    fake.add_worklog(cloud.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "older")
-    _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
-    fresh = fake.add_worklog(
-        cloud.user, "GW-1", datetime(2026, 11, 21, 9, tzinfo=berlin), 15, "just now", age=timedelta(0)
-    )
-    pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, cursor)
-    assert fresh.id not in {w.id for w in pulled}  # Jira leaves out the newest minute
-    fake.age_everything(timedelta(seconds=90))
-    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
-    assert fresh.id in {w.id for w in pulled}  # the overlap reads it now
+    for setup in (cloud, datacenter):
+        connector, credentials, fake = setup.connector(http), setup.credentials(), setup.fake
+        bob = fake.add_user("bob")
+        older = fake.add_worklog(setup.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "older")
+        _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
+        # Made a moment ago (a webhook about it starts this pull): the feeds do not show it yet.
+        fresh = fake.add_worklog(
+            setup.user, "GW-1", datetime(2026, 11, 21, 9, tzinfo=berlin), 15, "just now", age=timedelta(0)
+        )
+        fake.add_worklog(bob, "GW-1", datetime(2026, 11, 21, 10, tzinfo=berlin), 15, "bob's", age=timedelta(0))
+        pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, cursor)
+        ids = {w.id for w in pulled}
+        assert fresh.id in ids
+        assert all(w.author_id == setup.user.id for w in pulled)  # not bob's
+        [read] = [w for w in pulled if w.id == fresh.id]
+        assert (read.ticket, read.minutes, read.description) == ("GW-1", 15, "just now")
+        # A deletion in the newest minute waits for the feed, which shows it once the minute has passed.
+        fake.delete_worklog(older.id, age=timedelta(0))
+        _pulled, deleted, cursor, _pages = await pull_everything(connector, credentials, cursor)
+        assert older.id not in deleted
+        fake.age_everything(timedelta(seconds=90))
+        _pulled, deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
+        assert older.id in deleted
 
 
 async def test_search_pages_with_tokens_on_cloud_and_offsets_on_data_center(
