@@ -109,6 +109,10 @@ class WorklogDraft(msgspec.Struct, kw_only=True):
     description: str
     #: The gateway activity's name (a connector may map it to the tracker's own activities).
     activity: str | None = None
+    #: The ticket's stable id in the tracker (`RemoteWorklog.ticket_id` as last synced), where keys can change
+    #: (a Jira issue moved to another project gets a new key, never a new id): address the worklog by it when
+    #: given. None when the gateway does not know it.
+    ticket_id: str | None = None
 
 
 class RemoteWorklog(msgspec.Struct, kw_only=True):
@@ -127,6 +131,9 @@ class RemoteWorklog(msgspec.Struct, kw_only=True):
     author_id: str | None = None
     #: The marker the gateway wrote with the worklog, when it did.
     marker: str | None = None
+    #: The ticket's stable id in the tracker, for trackers whose keys can change (Jira's issue id): the same
+    #: `ticket_id` under another `ticket` key is the same ticket renamed, not a move to another ticket.
+    ticket_id: str | None = None
 
 
 class PullPage(msgspec.Struct, kw_only=True):

@@ -201,8 +201,10 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
 
     async def update_worklog(self, credentials: Credentials, worklog_id: str, draft: WorklogDraft) -> RemoteWorklog:
         try:
+            # By the issue's id when the gateway knows it: a key changes when the issue moves to another project.
             body = await self._call(
-                "PUT", f"/issue/{draft.ticket}/worklog/{worklog_id}", credentials, f"change worklog {worklog_id}",
+                "PUT", f"/issue/{draft.ticket_id or draft.ticket}/worklog/{worklog_id}", credentials,
+                f"change worklog {worklog_id}",
                 params=self._write_params(), json=self._worklog_body(draft, credentials),
             )  # fmt: skip
         except NotFound:
@@ -510,6 +512,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             updated_at=parse_jira_datetime(str(item.get("updated") or item["started"])).astimezone(UTC),
             author_id=self._account_id(item.get("author") or {}) or None,
             marker=_marker(item),
+            ticket_id=str(item["issueId"]) if item.get("issueId") else None,
         )
 
     def _account_id(self, user: dict[str, Any]) -> str:

@@ -57,7 +57,7 @@ from litestar import Litestar, Request, Response, route
 from litestar.params import FromPath
 
 from tests.loopback_server import serve
-from tests.plugins.jira.contract import ContractViolation, check_request, check_response
+from tests.plugins.jira.contract import ContractViolation, check_request, check_response, spec
 
 STARTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 WORKLOG_PATH = re.compile(r"^/issue/(?P<issue>[^/]+)/worklog(?:/(?P<id>[^/]+))?$")
@@ -161,6 +161,8 @@ class FakeJira:
 
     @contextmanager
     def serve(self) -> Iterator[FakeJira]:
+        # Reading Atlassian's description takes seconds on a busy machine: before the first request, not in it.
+        spec()
         with serve(self.app()) as url:
             self.base_url = url
             yield self
@@ -206,6 +208,14 @@ class FakeJira:
         worklog.seconds = minutes * 60
         worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
         _touch(self.issues_by_id()[worklog.issue_id], worklog.updated)
+
+    def move_issue(self, key: str, new_key: str) -> Issue:
+        """Move an issue to another project in Jira itself: its key changes, its id and worklogs stay."""
+        issue = self.issues.pop(key)
+        issue.key = new_key
+        issue.updated = datetime.now(UTC)
+        self.issues[new_key] = issue
+        return issue
 
     def move_worklog(self, worklog_id: str, key: str, *, age: timedelta | None = None) -> None:
         """Move a worklog to another issue in Jira itself, as Cloud's "move worklogs" does (its id stays)."""

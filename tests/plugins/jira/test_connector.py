@@ -352,6 +352,30 @@ async def test_a_worklog_moved_in_jira_is_followed_not_deleted_and_made_again(
     assert fake.worklogs == {}
 
 
+async def test_worklogs_carry_their_issues_id_and_are_changed_by_it_after_the_key_changed(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    for setup in (cloud, datacenter):
+        connector, credentials, fake = setup.connector(http), setup.credentials(), setup.fake
+        issue_id = fake.issues["GW-1"].id
+        created = await connector.create_worklog(credentials, draft("ren", date(2026, 11, 24), time(9, 0)))
+        assert created.ticket_id == issue_id
+        fake.move_issue("GW-1", "OPS-7")  # moved to another project: a new key, the same id
+        fake.requests.clear()
+        changed = await connector.update_worklog(
+            credentials, created.id,
+            WorklogDraft(marker="ren", ticket="GW-1", ticket_id=issue_id, day=date(2026, 11, 24), start=time(9, 0),
+                         minutes=45, description="Work"),
+        )  # fmt: skip
+        # Addressed by the id (one request), and reported under the key the gateway knows, with the id beside it.
+        assert [(m, p) for m, p, _q, _b in fake.requests] == [("PUT", f"/issue/{issue_id}/worklog/{created.id}")]
+        assert (changed.ticket, changed.ticket_id, changed.minutes) == ("GW-1", issue_id, 45)
+        # The pull names the issue by its key now, and by the same id: a rename, not a move to another issue.
+        fake.age_everything()
+        pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, None)
+        assert {(w.id, w.ticket, w.ticket_id) for w in pulled} == {(created.id, "OPS-7", issue_id)}
+
+
 async def test_rate_limits_become_retry_after(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
     connector, credentials = cloud.connector(http), cloud.credentials()
     cloud.fake.fail_next(429, {"Retry-After": "12", "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
