@@ -288,7 +288,11 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             return []
         recent: list[RemoteWorklog] = []
         for issue in issues:
-            for item in await self._issue_worklogs(credentials, str(issue["id"]), {}):
+            try:
+                items = await self._issue_worklogs(credentials, str(issue["id"]), {})
+            except (Rejected, NotFound):
+                continue  # deleted or closed to the user meanwhile: the feeds tell the rest
+            for item in items:
                 changed = parse_jira_datetime(str(item.get("updated") or item["started"]))
                 if self._is_own(item, credentials) and changed >= since:
                     recent.append(self._worklog(item, str(issue["key"]), credentials))
