@@ -98,7 +98,10 @@ class GitLabConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             if path is not None and not PROJECT_PATH.match(path):
                 raise ValueError(f"{path!r} is not a GitLab project path such as group/project")
         if self.timezone:
-            zone(self.timezone)  # an unknown zone is refused when the config is saved
+            try:
+                zone(self.timezone)
+            except Rejected:
+                raise ValueError(f"{self.timezone!r} is not a time zone this machine knows") from None
 
 
 class GitLabConnector(OAuth2Connector[GitLabConfig]):

@@ -97,7 +97,7 @@ def issuable_timelogs_query(field: str) -> str:
 # GitLab's one answer for "not there" and "not yours to see" (Gitlab::Graphql::Errors::ResourceNotAvailable).
 NOT_AVAILABLE = re.compile(r"does not exist or you don't have permission", re.IGNORECASE)
 _AUTH = re.compile(r"invalid token|token (has )?(expired|been revoked)|401 unauthorized", re.IGNORECASE)
-_RATE = re.compile(r"rate limit|too many requests|throttl", re.IGNORECASE)
+_RATE = re.compile(r"rate limit|too many (requests|times)|throttl", re.IGNORECASE)
 _TRANSIENT = re.compile(r"timed? ?out|timeout|internal server error|try again later|service unavailable", re.I)
 
 

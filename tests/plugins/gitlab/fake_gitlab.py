@@ -165,6 +165,7 @@ class FakeGitLab:
         self.lock = threading.RLock()
         self.failures: deque[tuple[int, dict[str, str]]] = deque()
         self.graphql_failures: deque[list[dict[str, Any]]] = deque()
+        self.operation_failures: dict[str, int] = {}  # operation name -> HTTP status of its next request
         self.violations: list[str] = []
         self.operations: list[Operation] = []
         self.rest_requests: list[tuple[str, str, dict[str, str]]] = []
@@ -251,6 +252,11 @@ class FakeGitLab:
         self.graphql_failures.append(
             [{"message": message, "locations": [{"line": 2, "column": 3}]} for message in messages]
         )
+
+    def fail_operation(self, name: str, status: int = 502) -> None:
+        """Make the next GraphQL operation called `name` fail with `status` before GitLab acts on it (a worker
+        that dies, a proxy that times out)."""
+        self.operation_failures[name] = status
 
     def mutations(self, name: str) -> list[Operation]:
         return [op for op in self.operations if op.kind == "mutation" and op.name == name]
@@ -490,6 +496,8 @@ class FakeGitLab:
         if problems:
             self.violations += [f"GraphQL request breaks GitLab's schema: {p.message}\n{source}" for p in problems]
             return Response({"errors": [p.formatted for p in problems]})
+        if name in self.operation_failures:
+            return Response({"message": "502 Bad Gateway"}, status_code=self.operation_failures.pop(name))
         if self.graphql_failures:
             return Response({"errors": self.graphql_failures.popleft()})
         result = execute(
