@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.router import Router
 from litestar.types import ControllerRouterHandler
 
+from gateway.web.admin import AdminController
 from gateway.web.auth import LoginController
 from gateway.web.entry import EntryPageController
 from gateway.web.live import live
@@ -17,6 +18,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler | Router] = [
     WeekController,
     EntryPageController,
     TicketSystemsController,
+    AdminController,
     live,
     static_files(),
 ]
