@@ -9,6 +9,7 @@ from gateway.web.admin import AdminController
 from gateway.web.auth import LoginController
 from gateway.web.entry import EntryPageController
 from gateway.web.live import live
+from gateway.web.reports import ReportsController
 from gateway.web.static import static_files
 from gateway.web.ticket_systems import TicketSystemsController
 from gateway.web.week import WeekController
@@ -19,6 +20,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler | Router] = [
     EntryPageController,
     TicketSystemsController,
     AdminController,
+    ReportsController,
     live,
     static_files(),
 ]

@@ -3,6 +3,7 @@
 import { initAdminLinks, initAdminSync } from "./admin.js";
 import { initAdminTicketSystem } from "./admin_ticket_system.js";
 import { connectLive } from "./live.js";
+import { initReports } from "./reports.js";
 import { initTicketSystems } from "./ticket_systems.js";
 import { initWeek } from "./week.js";
 
@@ -24,6 +25,7 @@ const PAGES = {
   "admin-ticket-system": initAdminTicketSystem,
   "admin-links": initAdminLinks,
   "admin-sync": initAdminSync,
+  reports: initReports,
 };
 const handlers = PAGES[page]?.() ?? {};
 showLocalTimes();
