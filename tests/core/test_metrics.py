@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
 import pytest
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,9 +52,9 @@ def convention_problems(families: Iterable[Metric]) -> list[str]:
             problems.append(f"{name}: only counters end in _total")
         if NON_BASE_UNITS.search(name):
             problems.append(f"{name}: use a base unit (seconds, bytes)")
-        if (family.type in ("histogram", "summary") or UNIT_WORDS.search(name)) and words[-1] not in BASE_UNITS:
-            if family.type in ("histogram", "summary") or UNIT_WORDS.search(words[-1]) or "age" in words:
-                problems.append(f"{name}: a measured quantity names its unit (_seconds, _bytes) at the end")
+        measured = family.type in ("histogram", "summary") or UNIT_WORDS.search(words[-1]) or "age" in words
+        if measured and words[-1] not in BASE_UNITS:
+            problems.append(f"{name}: a measured quantity names its unit (_seconds, _bytes) at the end")
         for sample in family.samples:
             for label in sample.labels:
                 if label in ("le", "quantile"):
@@ -148,7 +149,5 @@ def test_a_sync_runs_outcome_comes_from_its_recorded_error() -> None:
 def test_label_values_stay_in_their_sets() -> None:
     # Outcomes and results are fixed words; a connector is a type name, never a ticket system's id or name.
     metrics.sync_run_finished("tasklog", None, 1.5, {"pushed": 2, "pulled": 0})
-    values = {
-        sample.labels.get("result") for family in metrics.SYNC_WORKLOGS.collect() for sample in family.samples
-    }
+    values = {sample.labels.get("result") for family in metrics.SYNC_WORKLOGS.collect() for sample in family.samples}
     assert values <= {"pushed", "pulled", "failed", "conflicted", "x"}
