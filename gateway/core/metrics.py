@@ -227,7 +227,7 @@ async def state_metrics(session: AsyncSession, redis: Redis | None, *, now: date
         async with asyncio.timeout(STATE_TIMEOUT_SECONDS):
             families += await _entry_states(session, now)
             families += await _link_states(session, now)
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 families += await _table_states(session)
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.warning("metrics: the database state could not be read", error=type(exc).__name__)
