@@ -34,6 +34,7 @@ from gateway.core.db import create_engine, create_session_factory
 from gateway.core.live import LiveHub, LivePublisher, LocalPublisher, RedisPublisher, relay
 from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import ConnectorRegistry, build_registry
+from gateway.core.replica import ReadRouter
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
@@ -75,6 +76,10 @@ def create_app(
     hub = LiveHub()
     publisher: LivePublisher = RedisPublisher(redis) if redis is not None else LocalPublisher(hub)
     on_commit = after_commit_handler(plugins, queue, publisher)
+    # Reports and exports read from the replica (DATABASE_REPLICA_URL) when it is there and close enough.
+    reads = ReadRouter(
+        session_factory, settings.replica_url, max_lag_seconds=settings.replica_max_lag_seconds, redis=redis
+    )
 
     @asynccontextmanager
     async def resources(_app: Litestar) -> AsyncIterator[None]:
@@ -91,6 +96,7 @@ def create_app(
             if isinstance(queue, InlineQueue):
                 await queue.close()
             await http.aclose()
+            await reads.dispose()
             if redis is not None:
                 await redis.aclose()
             if owns_engine:
@@ -119,6 +125,7 @@ def create_app(
                 "coordinator": deps.coordinator,
                 "sync_deps": deps,
                 "live_hub": hub,
+                "reads": reads,
             }
         ),
         lifespan=[resources],
