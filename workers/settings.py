@@ -15,6 +15,7 @@ from arq.worker import func
 from gateway import __version__
 from gateway.core.db import create_engine, create_session_factory, ping
 from gateway.core.live import RedisPublisher
+from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import (
@@ -37,7 +38,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     engine = create_engine(settings.database_url)
     await ping(engine)
     registry = build_registry()
-    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": f"timetracker-gateway/{__version__}"})
+    http = httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT,
+        headers={"User-Agent": f"timetracker-gateway/{__version__}"},
+        event_hooks=tracker_event_hooks(),
+    )
     redis = arq_redis(settings.redis_url or "")
     # Workers publish live updates to Redis; the API processes forward them to the pages they serve.
     on_commit = after_commit_handler(registry, ArqQueue(redis), RedisPublisher(redis))

@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import __version__
@@ -24,6 +24,7 @@ from gateway.api.cookies import set_pending_cookies
 from gateway.api.csrf import CSRFMiddleware
 from gateway.api.dependencies import DEPENDENCIES
 from gateway.api.health import HealthController
+from gateway.api.metrics import MetricsController
 from gateway.api.openapi import SECURITY_SCHEMES, document_problems, exact_input_schemas
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
@@ -31,7 +32,9 @@ from gateway.api.security_headers import add_security_headers
 from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.live import LiveHub, LivePublisher, LocalPublisher, RedisPublisher, relay
+from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import ConnectorRegistry, build_registry
+from gateway.core.replica import ReadRouter
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
@@ -49,11 +52,6 @@ the database cannot store them, and a request carrying one is refused with 400.
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
-class MetricsController(PrometheusController):
-    path = "/metrics"
-    include_in_schema = False
-
-
 def create_app(
     settings: Settings, *, engine: AsyncEngine | None = None, registry: ConnectorRegistry | None = None
 ) -> Litestar:
@@ -66,7 +64,11 @@ def create_app(
     app_engine = engine or create_engine(settings.database_url)
     plugins = registry or build_registry()
     redis = arq_redis(settings.redis_url) if settings.redis_url else None
-    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": f"timetracker-gateway/{__version__}"})
+    http = httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT,
+        headers={"User-Agent": f"timetracker-gateway/{__version__}"},
+        event_hooks=tracker_event_hooks(),
+    )
     session_factory = create_session_factory(app_engine, on_commit=lambda work: on_commit(work))
     deps = sync_deps(settings, session_factory, plugins, http, redis)
     queue: JobQueue = ArqQueue(redis) if redis is not None else InlineQueue(deps, max_tries=settings.job_max_tries)
@@ -74,6 +76,10 @@ def create_app(
     hub = LiveHub()
     publisher: LivePublisher = RedisPublisher(redis) if redis is not None else LocalPublisher(hub)
     on_commit = after_commit_handler(plugins, queue, publisher)
+    # Reports and exports read from the replica (DATABASE_REPLICA_URL) when it is there and close enough.
+    reads = ReadRouter(
+        session_factory, settings.replica_url, max_lag_seconds=settings.replica_max_lag_seconds, redis=redis
+    )
 
     @asynccontextmanager
     async def resources(_app: Litestar) -> AsyncIterator[None]:
@@ -90,6 +96,7 @@ def create_app(
             if isinstance(queue, InlineQueue):
                 await queue.close()
             await http.aclose()
+            await reads.dispose()
             if redis is not None:
                 await redis.aclose()
             if owns_engine:
@@ -118,6 +125,7 @@ def create_app(
                 "coordinator": deps.coordinator,
                 "sync_deps": deps,
                 "live_hub": hub,
+                "reads": reads,
             }
         ),
         lifespan=[resources],

@@ -22,6 +22,7 @@ from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from gateway.core.master_data.types import MAX_INT
 from gateway.core.models import User
 from gateway.core.plugins import ConnectorRegistry
+from gateway.core.replica import ReadRouter
 from gateway.core.settings import Settings
 from gateway.core.sync.engine import SyncDeps
 from gateway.core.ticket_check import TicketChecker
@@ -39,6 +40,7 @@ Connectors = NamedDependency[ConnectorRuntime]  # as `runtime`
 Tickets = NamedDependency[TicketChecker | None]  # as `tickets`
 TicketFinder = NamedDependency[TicketSearch]  # as `ticket_search`
 SyncMachinery = NamedDependency[SyncDeps]  # as `sync_deps`
+ReportSession = NamedDependency[AsyncSession]  # as `report_session`
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -51,6 +53,13 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+async def provide_report_session(state: State, caller: CurrentCaller) -> AsyncIterator[AsyncSession]:
+    """A read-only session for a report: on the read replica when there is one and it may serve the caller."""
+    reads: ReadRouter = state.reads
+    async with reads.session(caller.user_id) as session:
+        yield session
 
 
 def provide_settings(state: State) -> Settings:
@@ -143,5 +152,6 @@ DEPENDENCIES = {
     "ticket_search": Provide(provide_ticket_search, sync_to_thread=False),
     "sync_deps": Provide(provide_sync_deps, sync_to_thread=False),
     "caller": Provide(provide_caller),
+    "report_session": Provide(provide_report_session),
     "page": Provide(provide_page, sync_to_thread=False),
 }

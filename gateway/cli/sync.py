@@ -15,6 +15,7 @@ from sqlalchemy import select
 from gateway.cli._runtime import reachable_engine, settings_with_logging
 from gateway.core.db import create_session_factory
 from gateway.core.errors import GatewayError, NotFound
+from gateway.core.metrics import tracker_event_hooks
 from gateway.core.models import Link, TicketSystem, User
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
@@ -92,7 +93,10 @@ class LinkResult(NamedTuple):
 
 
 async def _sync(settings: Settings, username: str | None, *, dry_run: bool) -> list[LinkResult]:
-    async with reachable_engine(settings.database_url) as engine, httpx.AsyncClient(timeout=30) as http:
+    async with (
+        reachable_engine(settings.database_url) as engine,
+        httpx.AsyncClient(timeout=30, event_hooks=tracker_event_hooks()) as http,
+    ):
         factory = create_session_factory(engine)
         redis = arq_redis(settings.redis_url) if settings.redis_url else None
         deps = sync_deps(settings, factory, build_registry(), http, redis)

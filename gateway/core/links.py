@@ -31,6 +31,7 @@ from gateway.connectors import (
     Credentials,
     Rejected,
 )
+from gateway.core import metrics
 from gateway.core.auth.caller import Caller
 from gateway.core.auth.tokens import hash_token
 from gateway.core.crud import get_one
@@ -113,6 +114,7 @@ class ConnectorRuntime:
 def build_connector(system: TicketSystem, runtime: ConnectorRuntime) -> Connector[Any]:
     """The ticket system's connector, with its config validated and its app-level secrets decrypted."""
     info = runtime.registry.require(system.type)
+    metrics.working_for(system.type)
     try:
         config = msgspec.convert(system.config, info.connector.config_type)
     except msgspec.ValidationError as exc:
