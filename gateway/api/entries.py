@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, Tickets
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery, Tickets
 from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import IdFilter, RowId
@@ -112,6 +112,7 @@ def parse_if_match(value: str | None) -> int | None:
 class EntryController(Controller):
     path = "/api/entries"
     tags = ["entries"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Entries: the caller's own by default, newest day and start first")
     async def list_entries(
