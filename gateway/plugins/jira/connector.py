@@ -10,7 +10,9 @@ Worklogs carry the entry's marker: on Cloud as a worklog property (`timetracker`
 `started` is the user's local wall time with the offset of their Jira time zone (`/myself` → `timeZone`).
 The pull reads Jira's change feeds (`/worklog/updated`, `/worklog/deleted`; the newest minute is left out of
 them, so each read starts a little before the last position seen) and fetches the bodies with `/worklog/list`,
-keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search.
+keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search, and
+each issue the search leaves out (it lags behind writes; Data Center refuses JQL naming a deleted issue) is read on
+its own. Cloud writes send `notifyUsers=false`; scoped Cloud API tokens go through Atlassian's gateway.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import contextlib
 import hashlib
 import re
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -65,9 +67,11 @@ TICKET_FIELDS = "summary,status,issuetype,project,assignee,timetracking,updated"
 ISSUE_WORKLOG_EVENTS = frozenset({"issue_work_logged", "issue_worklog_updated", "issue_worklog_deleted"})
 # The change feeds leave out the most recent minute: each read starts this long before the last change seen.
 OVERLAP = timedelta(minutes=2)
+# How far back a pull also reads the user's recently changed worklogs from their issues (the feeds lag a minute).
+RECENT = timedelta(minutes=3)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
-PAGE_SIZE = 100  # worklogs per page of an issue's list
+PAGE_SIZE = 5000  # worklogs per page of an issue's list: Jira Cloud's largest
 # Jira's default limit of a text field (jira.text.field.character.limit); the comment with its marker tag fits.
 COMMENT_LIMIT = 32767
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
@@ -228,19 +232,65 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         except NotFound:
             return
 
-    async def find_worklog_by_marker(self, credentials: Credentials, ticket: str, marker: str) -> RemoteWorklog | None:
-        start_at = 0
-        while True:
-            page = await self._call(
-                "GET", f"/issue/{ticket}/worklog", credentials, f"list the worklogs of {ticket}",
-                params={"startAt": start_at, "maxResults": PAGE_SIZE} | self._expand(),
-            )  # fmt: skip
-            for item in page.get("worklogs", []):
-                if _marker(item) == marker:
-                    return self._worklog(item, ticket, credentials)
-            start_at += len(page.get("worklogs", []))
-            if not page.get("worklogs") or start_at >= int(page.get("total", 0)):
-                return None
+    async def find_worklog_by_marker(
+        self, credentials: Credentials, ticket: str, marker: str, *, day: date | None = None
+    ) -> RemoteWorklog | None:
+        """The worklog carrying `marker` on `ticket`, read in Jira's largest pages (Cloud: 5000; Data Center
+        answers every worklog of the issue at once). Given the entry's `day`, Cloud reads only the worklogs started
+        within a day of it (`startedAfter`/`startedBefore`)."""
+        params: dict[str, Any] = {}
+        if day is not None and self.cloud:
+            params["startedAfter"] = epoch_ms(datetime.combine(day - timedelta(days=1), time(), UTC))
+            params["startedBefore"] = epoch_ms(datetime.combine(day + timedelta(days=2), time(), UTC))
+        for item in await self._issue_worklogs(credentials, ticket, params):
+            if _marker(item) == marker:
+                return self._worklog(item, ticket, credentials)
+        return None
+
+    async def _issue_worklogs(
+        self, credentials: Credentials, issue: str, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every worklog of an issue (within `params`' dates). Offset pages can skip a worklog when another one is
+        deleted meanwhile: when the total changed during the read, it is read once more."""
+        for _attempt in range(2):
+            items: list[dict[str, Any]] = []
+            totals: set[int] = set()
+            while True:
+                page = await self._call(
+                    "GET", f"/issue/{issue}/worklog", credentials, f"list the worklogs of {issue}",
+                    params={"startAt": len(items), "maxResults": PAGE_SIZE, **params} | self._expand(),
+                )  # fmt: skip
+                found = page.get("worklogs", [])
+                items += found
+                totals.add(int(page.get("total", 0)))
+                if not found or len(items) >= int(page.get("total", 0)):
+                    break
+            if len(totals) == 1:
+                break
+        return items
+
+    async def _recent_worklogs(self, credentials: Credentials) -> list[RemoteWorklog]:
+        """The user's worklogs changed in the last few minutes, read from their issues.
+
+        The change feeds leave out the newest minute, so the pull a webhook starts would not see the change the
+        webhook announced. Issues the user has logged work on and that changed lately (`worklogAuthor =
+        currentUser() AND updated >= -3m`; a worklog change updates its issue) are read whole, keeping the user's
+        worklogs changed in that time. Deletions of the newest minute still wait for the feed. Best effort: a
+        refused search leaves it to the feeds.
+        """
+        since = datetime.now(UTC) - RECENT
+        jql = f"worklogAuthor = currentUser() AND updated >= -{int(RECENT.total_seconds() // 60)}m"
+        try:
+            issues = [issue async for issue in self.search_issues(credentials, jql, fields="key")]
+        except Rejected:
+            return []
+        recent: list[RemoteWorklog] = []
+        for issue in issues:
+            for item in await self._issue_worklogs(credentials, str(issue["id"]), {}):
+                changed = parse_jira_datetime(str(item.get("updated") or item["started"]))
+                if self._is_own(item, credentials) and changed >= since:
+                    recent.append(self._worklog(item, str(issue["key"]), credentials))
+        return recent
 
     async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
         state = msgspec.json.decode(page, type=PullState) if page else self._first_state(cursor)
@@ -271,7 +321,9 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             state.since = _next_since(feed, state.since)
             return PullPage(worklogs=[], deleted_ids=deleted, next_page=msgspec.json.encode(state).decode())
         cursor_out = msgspec.json.encode({"updated": state.updated, "deleted": state.deleted}).decode()
-        return PullPage(worklogs=[], deleted_ids=deleted, cursor=cursor_out)
+        # The feeds' cursor stays where they were read to: the recent worklogs come again through them later.
+        recent = await self._recent_worklogs(credentials)
+        return PullPage(worklogs=recent, deleted_ids=deleted, cursor=cursor_out)
 
     def _first_state(self, cursor: str | None) -> PullState:
         if cursor:

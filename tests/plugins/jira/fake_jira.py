@@ -13,6 +13,11 @@ What it models:
   JSON body, `accessible-resources`, API calls under `/ex/jira/{cloudId}`), expiring access tokens, rotating
   refresh tokens whose reuse revokes the grant; Data Center PATs (Bearer only) and OAuth 1.0a RSA-SHA1 (request
   token, authorise, access token under `/plugins/servlet/oauth/`, every call's signature checked).
+- Real Jira where it hurts (docs/trackers.md names the source of each): Data Center without worklog properties
+  or `expand`, refusing unknown body fields with 400 "Unrecognized field" and JQL naming an unknown issue with
+  400; a search that lags behind writes (`add_issue(indexed=False)`, `reconcileIssues` on Cloud); watchers mailed
+  (`notifications`) unless Cloud is sent `notifyUsers=false`; worklogs moved between issues (`move_worklog`);
+  scoped API tokens refused on the site and accepted under `/ex/jira/{cloudId}`, `/_edge/tenant_info`.
 - Failures: `fail_next(status, headers)` for the next REST call; 429 `jira-per-issue-on-write` when one issue
   takes more than `issue_write_limit` writes in 2 seconds; Jira's error bodies (`errorMessages`, `errors`).
 - Webhooks: `webhook(...)` builds a delivery signed like Jira's (`X-Hub-Signature`, a stable
@@ -191,6 +196,7 @@ class FakeJira:
         worklog = Worklog(str(next(self.ids)), issue.id, user.id, started, minutes * 60, body, [], now, now)
         self.worklogs[worklog.id] = worklog
         issue.time_spent += worklog.seconds
+        _touch(issue, now)
         return worklog
 
     def edit_worklog(self, worklog_id: str, minutes: int, *, age: timedelta | None = None) -> None:
@@ -199,6 +205,7 @@ class FakeJira:
         self.issues_by_id()[worklog.issue_id].time_spent += minutes * 60 - worklog.seconds
         worklog.seconds = minutes * 60
         worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
+        _touch(self.issues_by_id()[worklog.issue_id], worklog.updated)
 
     def move_worklog(self, worklog_id: str, key: str, *, age: timedelta | None = None) -> None:
         """Move a worklog to another issue in Jira itself, as Cloud's "move worklogs" does (its id stays)."""
@@ -208,6 +215,8 @@ class FakeJira:
         worklog.issue_id = self.issues[key].id
         self.issues[key].time_spent += worklog.seconds
         worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
+        _touch(issues[worklog.issue_id], worklog.updated)
+        _touch(self.issues[key], worklog.updated)
 
     def _distinct(self, moment: datetime) -> datetime:
         # Changes made in one burst get distinct milliseconds, as real ones practically do.
@@ -219,12 +228,15 @@ class FakeJira:
         self.issues_by_id()[worklog.issue_id].time_spent -= worklog.seconds
         when = datetime.now(UTC) - (timedelta(minutes=5) if age is None else age)
         self.deleted.append((worklog_id, _ms(when)))
+        _touch(self.issues_by_id()[worklog.issue_id], when)
 
     def age_everything(self, by: timedelta = timedelta(minutes=5)) -> None:
         """Move every change back in time, as if the newest minute had passed."""
         for worklog in self.worklogs.values():
             worklog.updated -= by
             worklog.created -= by
+        for issue in self.issues.values():
+            issue.updated -= by
         self.deleted = [(ident, when - int(by.total_seconds() * 1000)) for ident, when in self.deleted]
 
     def issue_oauth_tokens(self, user: JiraUser) -> tuple[str, str]:
@@ -338,7 +350,7 @@ class FakeJira:
             items = [self.worklogs[i] for i in ids if i in self.worklogs]
             return Response([self._worklog_json(w, user, self.version, expand=_expands(query)) for w in items])
         if rest in ("/search", "/search/jql") and method == "GET":
-            return self._search(rest, query)
+            return self._search(rest, query, user)
         issue_match = re.match(r"^/issue/([^/]+)$", rest)
         if issue_match and method == "GET":
             issue = self._issue(issue_match[1])
@@ -379,6 +391,7 @@ class FakeJira:
             )  # fmt: skip
             self.worklogs[worklog.id] = worklog
             issue.time_spent += worklog.seconds
+            _touch(issue, now)
             self._notify("issue_work_logged", issue, query)
             return Response(self._worklog_json(worklog, user, self.version, expand=expand), status_code=201)
         worklog = self.worklogs.get(worklog_id or "")
@@ -403,12 +416,14 @@ class FakeJira:
                 worklog.properties = body["properties"]
             worklog.updated = datetime.now(UTC)
             issue.time_spent += worklog.seconds
+            _touch(issue, worklog.updated)
             self._notify("issue_worklog_updated", issue, query)
             return Response(self._worklog_json(worklog, user, self.version, expand=expand))
         if method == "DELETE":
             self.worklogs.pop(worklog.id)
             issue.time_spent -= worklog.seconds
             self.deleted.append((worklog.id, _ms(datetime.now(UTC))))
+            _touch(issue, datetime.now(UTC))
             self._notify("issue_worklog_deleted", issue, query)
             return Response(b"", status_code=204)
         return self._error(405, "method not allowed")
@@ -473,7 +488,7 @@ class FakeJira:
             body["nextPage"] = f"{self.base_url}/rest/api/{self.version}/worklog/{kind}?since={until}"
         return Response(body)
 
-    def _search(self, rest: str, query: dict[str, Any]) -> Response[Any]:
+    def _search(self, rest: str, query: dict[str, Any], user: JiraUser) -> Response[Any]:
         cloud = self.flavour == "cloud"
         if cloud and rest == "/search":
             return self._error(410, "The requested API has been removed. Please use /rest/api/3/search/jql.")
@@ -483,6 +498,9 @@ class FakeJira:
         found = re.fullmatch(r"\s*(id|key)\s+in\s*\(([^)]*)\)\s*", jql, flags=re.IGNORECASE)
         text = re.fullmatch(
             r'\s*summary\s*~\s*"((?:[^"\\]|\\.)*)"\s*ORDER BY updated DESC\s*', jql, flags=re.IGNORECASE
+        )
+        worked = re.fullmatch(
+            r"\s*worklogAuthor\s*=\s*currentUser\(\)\s+AND\s+updated\s*>=\s*-(\d+)m\s*", jql, flags=re.IGNORECASE
         )
         if found is not None:
             wanted = {part.strip().strip('"') for part in found[2].split(",") if part.strip()}
@@ -497,6 +515,13 @@ class FakeJira:
                 # referenced in the JQL query", Atlassian KB "How to handle HTTP 400 … on Jira search REST API").
                 message = f"An issue with {attribute} '{missing[0]}' does not exist for field '{attribute}'."
                 return self._error(400, message)
+        elif worked is not None:
+            # Issues the user logged work on that changed within the period (a worklog change updates its issue).
+            after = datetime.now(UTC) - timedelta(minutes=int(worked[1]))
+            mine = {w.issue_id for w in self.worklogs.values() if w.author == user.id}
+            matches = sorted(
+                (i for i in self.issues.values() if i.id in mine and i.updated >= after), key=lambda i: int(i.id)
+            )
         elif text is not None:
             terms = re.findall(r"\w+", re.sub(r"\\(.)", r"\1", text[1]).lower())  # punctuation is not searched
             matches = sorted(
@@ -768,6 +793,11 @@ class FakeJira:
 
     def _error(self, status: int, message: str, *, headers: dict[str, str] | None = None) -> Response[Any]:
         return Response({"errorMessages": [message], "errors": {}}, status_code=status, headers=headers or {})
+
+
+def _touch(issue: Issue, moment: datetime) -> None:
+    """A worklog change updates its issue (what JQL's `updated` sees)."""
+    issue.updated = max(issue.updated, moment)
 
 
 def _json(body: bytes) -> Any:
