@@ -121,11 +121,12 @@ async def test_gitlab_end_to_end(gateway: Client, world: World, oauth_gitlab: Gi
     assert replaced.spent_at == pushed.spent_at
 
     async def entry_of(entry_id: int) -> dict[str, Any]:
-        return await call(gateway, world, "dev_a", "GET", f"/api/entries/{entry_id}")
+        found: dict[str, Any] = await call(gateway, world, "dev_a", "GET", f"/api/entries/{entry_id}")
+        return found
 
     async def follows_new_id() -> bool:
         current = await entry_of(booked["id"])
-        return current["worklog_id"] == replaced.gid and current["sync_state"] == "synced"
+        return bool(current["worklog_id"] == replaced.gid and current["sync_state"] == "synced")
 
     await eventually(follows_new_id, within=60, what="the entry following the new timelog id", logs=worker.logs)
 
@@ -153,7 +154,7 @@ async def test_gitlab_end_to_end(gateway: Client, world: World, oauth_gitlab: Gi
 
     async def deleted_there() -> bool:
         current = await entry_of(entry["id"])
-        return current["sync_state"] == "remote_deleted"
+        return bool(current["sync_state"] == "remote_deleted")
 
     await eventually(deleted_there, within=60, what="GitLab's deletion in the gateway", logs=worker.logs)
     assert len(fake.mutations("CreateTimelog")) == creates  # the import was never echoed back
