@@ -63,14 +63,15 @@ async def test_gitlab_end_to_end(gateway: Client, world: World, oauth_gitlab: Gi
     fake, user = setup.fake, setup.user
     alpha, development = world.id("projects", "Alpha Web"), world.id("activities", "Development")
 
-    # The admin: GitLab as a ticket system, Alpha Web booking on it (GitLab keys carry no prefix), dev_a's link.
+    # The admin: GitLab as a ticket system, Alpha Web booking on its GitLab project (the path is the project's ticket
+    # prefix), dev_a's link.
     config = msgspec.to_builtins(setup.config(projects=[PROJECT]))
     system = await call(gateway, world, "admin", "POST", "/api/ticket-systems", {
         "name": "GitLab", "type": "gitlab", "base_url": fake.base_url, "book_time": True,
         "config": config, "secrets": setup.secrets(), "import_activity_id": development,
     })  # fmt: skip
     await call(gateway, world, "admin", "PATCH", f"/api/projects/{alpha}",
-               {"ticket_system_id": system["id"], "ticket_prefixes": []})  # fmt: skip
+               {"ticket_system_id": system["id"], "ticket_prefixes": [PROJECT]})  # fmt: skip
     await call(gateway, world, "admin", "PUT", f"/api/users/{world.users['dev_a'].id}/ticket-systems/{system['id']}",
                {"enabled": True})  # fmt: skip
 
@@ -90,12 +91,18 @@ async def test_gitlab_end_to_end(gateway: Client, world: World, oauth_gitlab: Gi
               if item["ticket_system_id"] == system["id"]]  # fmt: skip
     assert link["state"] == "connected"
 
-    # Booking lands in GitLab as the user's timelog: seconds, spentAt in the zone, the marker in the summary.
+    # Booking lands in GitLab as the user's timelog: seconds, spentAt in the zone, the marker in the summary. A bare
+    # #1 on this project is its GitLab project's issue 1, stored as the full key; another project's key is refused.
     booked = await call(gateway, world, "dev_a", "POST", "/api/entries", {
         "day": "2026-11-24", "start": "09:00", "end": "10:30", "description": "Fix login",
-        "project_id": alpha, "activity_id": development, "ticket": "acme/platform/web#1",
+        "project_id": alpha, "activity_id": development, "ticket": "#1",
     })  # fmt: skip
     assert booked["ticket"] == TICKET
+    elsewhere = await gateway.post("/api/entries", headers=world.headers("dev_a"), json={
+        "day": "2026-11-24", "start": "11:00", "end": "12:00", "project_id": alpha, "activity_id": development,
+        "ticket": "acme/other#1",
+    })  # fmt: skip
+    assert elsewhere.status_code == 422, elsewhere.text
 
     def timelogs(marker: str) -> list[Timelog]:
         return [t for t in fake.timelogs_of(user) if t.summary.endswith(f"[tt:{marker}]")]
