@@ -26,7 +26,13 @@ from gateway.core.models import Link, Project, Ticket, TicketSystem
 from gateway.core.secrets_at_rest import open_credentials
 from gateway.core.sync.coordination import Coordinator
 from gateway.core.ticket_cache import cached_ticket, search_cached, upsert_ticket
-from gateway.core.tickets import TICKET_KEY, check_ticket_for_project, normalise_ticket
+from gateway.core.tickets import (
+    TICKET_KEY,
+    check_ticket_for_project,
+    expand_bare_key,
+    normalise_ticket,
+    prefix_pattern,
+)
 
 log = get_logger("gateway.tickets")
 DEFAULT_LIMIT = 20
@@ -51,6 +57,7 @@ class TicketSearch:
         if system is None or not system.enabled or system.deleted_at is not None:
             return []
         within = _bookable_keys(project)
+        text = expand_bare_key(text, project.ticket_prefixes)  # GitLab's #12 on a project mapped to its path
         found = await search_cached(session, system.id, text, limit=limit, within=within)
         if found or not text.strip():
             return found
@@ -104,7 +111,9 @@ def _bookable_keys(project: Project) -> ColumnElement[bool] | None:
     if not project.ticket_prefixes and not project.subtickets:
         return None
     conditions = [
-        func.upper(Ticket.key).startswith(f"{prefix}-", autoescape=True) for prefix in project.ticket_prefixes
+        func.upper(Ticket.key).startswith(start, autoescape=True)
+        for prefix in project.ticket_prefixes
+        for start in prefix_pattern(prefix)
     ]
     if project.subtickets:
         conditions.append(func.upper(Ticket.key).in_(project.subtickets))
@@ -113,7 +122,9 @@ def _bookable_keys(project: Project) -> ColumnElement[bool] | None:
 
 def takes_ticket(project: Project, key: str) -> bool:
     try:
-        check_ticket_for_project(normalise_ticket(key), project.ticket_prefixes, project.subtickets)
+        check_ticket_for_project(
+            normalise_ticket(key, project.ticket_prefixes), project.ticket_prefixes, project.subtickets
+        )
     except InvalidInput:
         return False
     return True
