@@ -29,6 +29,7 @@ from gateway.core.master_data.teams import list_teams
 from gateway.core.master_data.ticket_systems import get_ticket_system, list_ticket_systems
 from gateway.core.models import TicketSystem
 from gateway.core.plugins import ConnectorRegistry
+from gateway.core.reports.sync_report import sync_status_report
 from gateway.core.sync.status import all_sync_status
 from gateway.web.pages import fragment, render
 from gateway.web.week_view import _all
@@ -142,14 +143,12 @@ class AdminController(Controller):
     @get("/sync")
     async def sync(self, request: Request[Any, Any, Any], caller: CurrentCaller, db_session: DbSession) -> Template:
         admin_only(caller)
-        rows = await all_sync_status(db_session, caller)
-        return await render(request, db_session, caller, "admin/sync.html", rows=rows, now=datetime.now(UTC))
+        return await render(request, db_session, caller, "admin/sync.html", **await _sync_context(db_session, caller))
 
     @get("/sync/table")
     async def sync_table(self, caller: CurrentCaller, db_session: DbSession) -> Template:
         admin_only(caller)
-        rows = await all_sync_status(db_session, caller)
-        return fragment("admin/sync_table.html", rows=rows, now=datetime.now(UTC))
+        return fragment("admin/sync_table.html", **await _sync_context(db_session, caller))
 
     # --- Plugins ----------------------------------------------------------------------------------------------
 
@@ -160,6 +159,16 @@ class AdminController(Controller):
         admin_only(caller)
         types = connector_types.list_connector_types(caller, registry)
         return await render(request, db_session, caller, "admin/plugins.html", types=types, problems=registry.problems)
+
+
+async def _sync_context(session: AsyncSession, caller: Caller) -> dict[str, Any]:
+    """Every enabled link's sync, with the day and time of its oldest pending entry."""
+    oldest = {
+        (row.user_id, row.ticket_system_id): row.oldest_pending_at
+        for row in await sync_status_report(session, caller)
+        if row.oldest_pending_at is not None
+    }
+    return {"rows": await all_sync_status(session, caller), "oldest": oldest, "now": datetime.now(UTC)}
 
 
 async def _system_form(

@@ -9,6 +9,7 @@ from gateway.web.admin import AdminController
 from gateway.web.auth import LoginController
 from gateway.web.entry import EntryPageController
 from gateway.web.live import live
+from gateway.web.master_data import MasterDataController
 from gateway.web.reports import ReportsController
 from gateway.web.static import static_files
 from gateway.web.ticket_systems import TicketSystemsController
@@ -21,6 +22,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler | Router] = [
     TicketSystemsController,
     AdminController,
     ReportsController,
+    MasterDataController,
     live,
     static_files(),
 ]

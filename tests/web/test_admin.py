@@ -16,7 +16,16 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.core.enums import UserType
 from tests.support import Workers
-from tests.web.support import DESKTOP, Company, GatewayServer, PageWatch, log_in, screenshots
+from tests.web.support import (
+    DESKTOP,
+    PHONE,
+    Company,
+    GatewayServer,
+    PageWatch,
+    log_in,
+    no_horizontal_scroll,
+    screenshots,
+)
 
 if TYPE_CHECKING:
     from example_connector.fake_tasklog import FakeTasklog
@@ -112,6 +121,8 @@ async def test_admin_creates_a_ticket_system_through_its_generated_form_and_enab
     # The admin's matrix follows live.
     await expect(cell.get_by_test_id("cell-state")).to_have_text("Connected")
     await screenshots(page, web_output, "admin-links")
+    await page.set_viewport_size(PHONE)
+    assert await no_horizontal_scroll(page)
 
 
 async def test_the_sync_overview_turns_green_live_after_a_workers_run(
@@ -125,6 +136,7 @@ async def test_the_sync_overview_turns_green_live_after_a_workers_run(
     row = page.locator(f"tr[data-link='{company.people['eve'].id}:{system_id}']")
     await expect(row).to_have_attribute("data-health", "waiting")
     await expect(row.get_by_test_id("pending")).to_have_text("1")
+    await expect(row.locator("td").nth(4).locator("time")).to_have_count(1)  # the oldest pending entry
 
     workers.start()
     await expect(row).to_have_attribute("data-health", "ok", timeout=SYNC_WITHIN_MS)
@@ -138,6 +150,8 @@ async def test_the_sync_overview_turns_green_live_after_a_workers_run(
     await expect(page.locator("#sync-status")).to_have_text(re.compile("^Sync requested"))
     await expect(row).to_have_attribute("data-health", "ok", timeout=SYNC_WITHIN_MS)
     await screenshots(page, web_output, "admin-sync")
+    await page.set_viewport_size(PHONE)
+    assert await no_horizontal_scroll(page)
 
 
 async def test_the_plugins_page_lists_the_installed_connectors(page: Page, company: Company, web_output: Path) -> None:

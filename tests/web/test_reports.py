@@ -17,7 +17,7 @@ from sqlalchemy import update
 from gateway.core.enums import UserType
 from gateway.core.models import Project
 from tests.support import run_in_session
-from tests.web.support import Company, log_in, screenshots, texts
+from tests.web.support import PHONE, Company, log_in, no_horizontal_scroll, screenshots, texts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -101,6 +101,8 @@ async def test_the_time_report_draws_its_chart_and_the_csv_download_equals_the_t
         (date(today.year + today.month // 12, today.month % 12 + 1, 1) - today.replace(day=1)).days
     )
     await expect(page.get_by_test_id("timesheet-balance")).to_be_visible()
+    await page.set_viewport_size(PHONE)
+    assert await no_horizontal_scroll(page)
 
 
 async def test_a_dev_sees_only_their_own_time_in_the_report(page: Page, company: Company) -> None:

@@ -3,6 +3,7 @@
 import { initAdminLinks, initAdminSync } from "./admin.js";
 import { initAdminTicketSystem } from "./admin_ticket_system.js";
 import { connectLive } from "./live.js";
+import { initMasterData } from "./master_data.js";
 import { initReports } from "./reports.js";
 import { initTicketSystems } from "./ticket_systems.js";
 import { initWeek } from "./week.js";
@@ -26,6 +27,7 @@ const PAGES = {
   "admin-links": initAdminLinks,
   "admin-sync": initAdminSync,
   reports: initReports,
+  "master-data": initMasterData,
 };
 const handlers = PAGES[page]?.() ?? {};
 showLocalTimes();

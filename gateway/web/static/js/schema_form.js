@@ -64,22 +64,24 @@ function el(tag, attributes = {}, ...children) {
  * Fill `container` with the fields of `schema` (an object schema), named `${prefix}.${property}`, showing
  * `values` (what is stored) or else each property's default.
  */
-export function renderSchemaFields(container, schema, { prefix, values = {}, root = schema } = {}) {
+export function renderSchemaFields(container, schema, { prefix, values = {}, root = schema, choices = {} } = {}) {
   container.replaceChildren();
   const node = resolve(schema, root);
   const required = new Set(node.required ?? []);
   for (const [name, property] of Object.entries(node.properties ?? {})) {
-    const path = `${prefix}.${name}`;
+    const path = prefix ? `${prefix}.${name}` : name;
     const { schema: field, nullable } = unwrap(property, root);
     const value = Object.hasOwn(values ?? {}, name) ? values[name] : field.default;
-    container.append(fieldFor(path, name, field, { optional: !required.has(name) || nullable, value, root }));
+    const optional = !required.has(name) || nullable;
+    const title = property.title ?? humanize(name);
+    container.append(fieldFor(path, name, field, { optional, nullable, value, root, title, choices }));
   }
 }
 
-function fieldFor(path, name, schema, { optional, value, root }) {
+function fieldFor(path, name, schema, { optional, nullable, value, root, title, choices }) {
   const id = `sf-${++counter}`;
-  const kind = kindOf(schema);
-  const title = schema.title ?? humanize(name);
+  const options = choices[name];
+  const kind = options ? (schema.type === "array" ? "multi" : "choice") : kindOf(schema);
   const describedBy = [`${id}-error`];
   const hint = schema.description ? el("p", { class: "hint muted small", id: `${id}-hint` }, schema.description) : null;
   if (hint) describedBy.push(`${id}-hint`);
@@ -91,7 +93,7 @@ function fieldFor(path, name, schema, { optional, value, root }) {
     const fieldset = el("fieldset", { class: "nested", "data-path": path, "data-kind": kind }, el("legend", {}, title));
     if (hint) fieldset.append(hint);
     const inner = el("div", { class: "fields" });
-    renderSchemaFields(inner, schema, { prefix: path, values: value ?? {}, root });
+    renderSchemaFields(inner, schema, { prefix: path, values: value ?? {}, root, choices });
     fieldset.append(inner);
     return fieldset;
   }
@@ -101,6 +103,7 @@ function fieldFor(path, name, schema, { optional, value, root }) {
     name: path,
     "data-kind": kind,
     "data-optional": optional ? "true" : "false",
+    "data-nullable": nullable ? "true" : "false",
     "aria-describedby": describedBy.join(" "),
     required: !optional,
   };
@@ -109,7 +112,14 @@ function fieldFor(path, name, schema, { optional, value, root }) {
     input = el("input", { ...common, type: "checkbox", required: false, checked: value === true });
     return el("div", { class: "field check" }, input, label, hint ?? "", error);
   }
-  if (kind === "enum") {
+  if (kind === "choice" || kind === "multi") {
+    input = el("select", { ...common, multiple: kind === "multi", size: kind === "multi" ? Math.min(6, options.length || 1) : undefined });
+    if (kind === "choice" && (optional || value === undefined || value === null)) input.append(el("option", { value: "" }, "—"));
+    const chosen = new Set((Array.isArray(value) ? value : [value]).map(String));
+    for (const [optionValue, optionLabel] of options) {
+      input.append(el("option", { value: optionValue, selected: chosen.has(String(optionValue)) }, optionLabel));
+    }
+  } else if (kind === "enum") {
     input = el("select", common);
     if (optional) input.append(el("option", { value: "" }, "—"));
     for (const option of schema.enum) {
@@ -126,16 +136,17 @@ function fieldFor(path, name, schema, { optional, value, root }) {
       value: value ?? "",
     });
   } else if (kind === "string") {
-    const type = schema.format === "uri" ? "url" : schema.format === "email" ? "email" : "text";
+    const secret = /password|secret|token/.test(name);
+    const formats = { uri: "url", email: "email", date: "date", "date-time": "datetime-local" };
+    const type = secret ? "password" : (formats[schema.format] ?? "text");
+    // No `pattern` attribute: HTML anchors it, the API does not; the API's message is the one shown.
     input = el("input", {
       ...common,
       type,
-      autocomplete: "off",
+      autocomplete: secret ? "new-password" : "off",
       spellcheck: "false",
-      minlength: schema.minLength,
       maxlength: schema.maxLength,
-      pattern: schema.pattern,
-      value: value ?? "",
+      value: secret ? "" : (value ?? ""),
     });
   } else if (kind === "list") {
     input = el("textarea", { ...common, rows: 3, spellcheck: "false" });
@@ -169,12 +180,18 @@ export function readSchemaFields(container) {
       result[name] = input.checked;
       continue;
     }
-    const text = input.value.trim();
-    if (text === "") {
-      if (!optional) result[name] = kind === "list" ? [] : "";
+    if (kind === "multi") {
+      result[name] = [...input.selectedOptions].map((option) => Number(option.value));
       continue;
     }
-    if (kind === "enum") result[name] = JSON.parse(text);
+    const text = input.value.trim();
+    if (text === "") {
+      if (input.dataset.nullable === "true") result[name] = null;
+      else if (!optional) result[name] = kind === "list" ? [] : "";
+      continue;
+    }
+    if (kind === "choice") result[name] = Number.isFinite(Number(text)) ? Number(text) : text;
+    else if (kind === "enum") result[name] = JSON.parse(text);
     else if (kind === "integer" || kind === "number") result[name] = Number.isFinite(Number(text)) ? Number(text) : text;
     else if (kind === "list") result[name] = text.split(/\n+/).map((line) => line.trim()).filter(Boolean);
     else if (kind === "json") {
