@@ -31,6 +31,7 @@ from gateway.api.request_context import request_context_middleware
 from gateway.api.security_headers import add_security_headers
 from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.integration_health import share_through
 from gateway.core.live import LiveHub, LivePublisher, LocalPublisher, RedisPublisher, relay
 from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import ConnectorRegistry, build_registry
@@ -64,6 +65,7 @@ def create_app(
     app_engine = engine or create_engine(settings.database_url)
     plugins = registry or build_registry()
     redis = arq_redis(settings.redis_url) if settings.redis_url else None
+    share_through(redis)  # what this process's tracker requests saw, for /health/integrations in every process
     http = httpx.AsyncClient(
         timeout=HTTP_TIMEOUT,
         headers={"User-Agent": f"timetracker-gateway/{__version__}"},

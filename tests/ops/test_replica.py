@@ -148,6 +148,9 @@ async def test_a_stopped_replica_sends_reports_and_exports_to_the_primary(
             exported = await client.get("/api/reports/time.csv", headers=world.headers("admin"), params=NOVEMBER)
             assert exported.status_code == 200, exported.text
             assert fallbacks("unreachable") >= unreachable + 2
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 200  # without the replica reports still work: degraded, not failing
+            assert ready.json()["checks"]["replica"]["status"] == "degraded"
         finally:
             replica.start()
         wait_for_replay(primary, replica)
