@@ -36,7 +36,7 @@ HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, prepared_statements=settings.db_prepared_statements)
     await ping(engine)
     registry = build_registry()
     http = httpx.AsyncClient(

@@ -62,7 +62,7 @@ def create_app(
     by default those installed (the entry points), loaded here, not at import, so tests choose their own.
     """
     owns_engine = engine is None
-    app_engine = engine or create_engine(settings.database_url)
+    app_engine = engine or create_engine(settings.database_url, prepared_statements=settings.db_prepared_statements)
     plugins = registry or build_registry()
     redis = arq_redis(settings.redis_url) if settings.redis_url else None
     share_through(redis)  # what this process's tracker requests saw, for /health/integrations in every process
@@ -80,7 +80,11 @@ def create_app(
     on_commit = after_commit_handler(plugins, queue, publisher)
     # Reports and exports read from the replica (DATABASE_REPLICA_URL) when it is there and close enough.
     reads = ReadRouter(
-        session_factory, settings.replica_url, max_lag_seconds=settings.replica_max_lag_seconds, redis=redis
+        session_factory,
+        settings.replica_url,
+        max_lag_seconds=settings.replica_max_lag_seconds,
+        redis=redis,
+        prepared_statements=settings.db_prepared_statements,
     )
 
     @asynccontextmanager

@@ -74,9 +74,16 @@ def describe_url(database_url: str) -> str:
     return parse_database_url(database_url).render_as_string(hide_password=True)
 
 
-def create_engine(database_url: str, **engine_options: Any) -> AsyncEngine:
-    """The app's async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+def create_engine(database_url: str, *, prepared_statements: bool = True, **engine_options: Any) -> AsyncEngine:
+    """The app's async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection.
+
+    `prepared_statements=False` keeps psycopg from preparing statements it runs often: behind a PgBouncer in
+    transaction mode (before 1.21, or without `max_prepared_statements`) a statement prepared on one server
+    connection is not there on the next (`GATEWAY_DB_PREPARED_STATEMENTS=false`, see the README).
+    """
     url = async_url(database_url)
+    if not prepared_statements and url.get_backend_name() == "postgresql":
+        engine_options["connect_args"] = {**engine_options.get("connect_args", {}), "prepare_threshold": None}
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **engine_options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
