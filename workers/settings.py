@@ -14,6 +14,7 @@ from arq.worker import func
 
 from gateway import __version__
 from gateway.core.db import create_engine, create_session_factory, ping
+from gateway.core.integration_health import share_through
 from gateway.core.live import RedisPublisher
 from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import build_registry
@@ -35,7 +36,7 @@ HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, prepared_statements=settings.db_prepared_statements)
     await ping(engine)
     registry = build_registry()
     http = httpx.AsyncClient(
@@ -44,6 +45,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         event_hooks=tracker_event_hooks(),
     )
     redis = arq_redis(settings.redis_url or "")
+    share_through(redis)  # what the tracker requests saw, for the API processes' /health/integrations
     # Workers publish live updates to Redis; the API processes forward them to the pages they serve.
     on_commit = after_commit_handler(registry, ArqQueue(redis), RedisPublisher(redis))
     session_factory = create_session_factory(engine, on_commit=on_commit)

@@ -31,6 +31,7 @@ from gateway.api.request_context import request_context_middleware
 from gateway.api.security_headers import add_security_headers
 from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.integration_health import share_through
 from gateway.core.live import LiveHub, LivePublisher, LocalPublisher, RedisPublisher, relay
 from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import ConnectorRegistry, build_registry
@@ -61,9 +62,10 @@ def create_app(
     by default those installed (the entry points), loaded here, not at import, so tests choose their own.
     """
     owns_engine = engine is None
-    app_engine = engine or create_engine(settings.database_url)
+    app_engine = engine or create_engine(settings.database_url, prepared_statements=settings.db_prepared_statements)
     plugins = registry or build_registry()
     redis = arq_redis(settings.redis_url) if settings.redis_url else None
+    share_through(redis)  # what this process's tracker requests saw, for /health/integrations in every process
     http = httpx.AsyncClient(
         timeout=HTTP_TIMEOUT,
         headers={"User-Agent": f"timetracker-gateway/{__version__}"},
@@ -78,7 +80,11 @@ def create_app(
     on_commit = after_commit_handler(plugins, queue, publisher)
     # Reports and exports read from the replica (DATABASE_REPLICA_URL) when it is there and close enough.
     reads = ReadRouter(
-        session_factory, settings.replica_url, max_lag_seconds=settings.replica_max_lag_seconds, redis=redis
+        session_factory,
+        settings.replica_url,
+        max_lag_seconds=settings.replica_max_lag_seconds,
+        redis=redis,
+        prepared_statements=settings.db_prepared_statements,
     )
 
     @asynccontextmanager

@@ -94,7 +94,7 @@ class LinkResult(NamedTuple):
 
 async def _sync(settings: Settings, username: str | None, *, dry_run: bool) -> list[LinkResult]:
     async with (
-        reachable_engine(settings.database_url) as engine,
+        reachable_engine(settings.database_url, prepared_statements=settings.db_prepared_statements) as engine,
         httpx.AsyncClient(timeout=30, event_hooks=tracker_event_hooks()) as http,
     ):
         factory = create_session_factory(engine)

@@ -83,13 +83,20 @@ PING_AFTER_IDLE_SECONDS = 10.0
 DEFAULT_POOL_SIZE = 20
 
 
-def create_engine(database_url: str, *, pool_size: int | None = None, **engine_options: Any) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int | None = None, prepared_statements: bool = True, **engine_options: Any
+) -> AsyncEngine:
     """The app's async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection.
 
     On PostgreSQL the pool keeps `pool_size` connections (size it to the requests one process serves at once):
     connections above it are opened and closed per use, which costs a server process each time.
+    `prepared_statements=False` keeps psycopg from preparing statements it runs often: behind a PgBouncer in
+    transaction mode (before 1.21, or without `max_prepared_statements`) a statement prepared on one server
+    connection is not there on the next (`GATEWAY_DB_PREPARED_STATEMENTS=false`, see the README).
     """
     url = async_url(database_url)
+    if not prepared_statements and url.get_backend_name() == "postgresql":
+        engine_options["connect_args"] = {**engine_options.get("connect_args", {}), "prepare_threshold": None}
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **engine_options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)

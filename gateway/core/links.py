@@ -114,7 +114,7 @@ class ConnectorRuntime:
 def build_connector(system: TicketSystem, runtime: ConnectorRuntime) -> Connector[Any]:
     """The ticket system's connector, with its config validated and its app-level secrets decrypted."""
     info = runtime.registry.require(system.type)
-    metrics.working_for(system.type)
+    metrics.working_for(system.type, system.id)
     try:
         config = msgspec.convert(system.config, info.connector.config_type)
     except msgspec.ValidationError as exc:

@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
+from gateway.core import integration_health
 from gateway.core.db import GatewaySession
 from gateway.core.enums import SyncState
 from gateway.core.logs import get_logger
@@ -119,16 +120,16 @@ REPLICA_FALLBACKS = Counter(
 
 # Set where a connector is built (`gateway.core.links.build_connector`): the task that built it makes its calls, so
 # tracker requests, budget waits and refreshes are labelled without passing the name through every call.
-_connector: ContextVar[str] = ContextVar("gateway_metrics_connector", default=UNKNOWN)
+_working_for: ContextVar[tuple[str, int | None]] = ContextVar("gateway_metrics_connector", default=(UNKNOWN, None))
 
 
-def working_for(connector: str) -> None:
-    """Label what the current task (and the tasks it starts) does next with this connector's name."""
-    _connector.set(connector)
+def working_for(connector: str, system_id: int | None = None) -> None:
+    """Label what the current task (and the tasks it starts) does next with this connector and ticket system."""
+    _working_for.set((connector, system_id))
 
 
 def current_connector() -> str:
-    return _connector.get()
+    return _working_for.get()[0]
 
 
 # --- Events -----------------------------------------------------------------------------------------------------
@@ -180,7 +181,9 @@ async def _on_request(request: httpx.Request) -> None:
 
 
 async def _on_response(response: httpx.Response) -> None:
-    connector = current_connector()
+    connector, system_id = _working_for.get()
+    if system_id is not None:
+        integration_health.note_answer(system_id, response.status_code)
     TRACKER_REQUESTS.labels(connector, str(response.status_code)).inc()
     started = response.request.extensions.get(_STARTED)
     if started is not None:

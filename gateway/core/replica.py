@@ -66,6 +66,7 @@ class ReadRouter:
         *,
         max_lag_seconds: float = 30,
         redis: Redis | None = None,
+        prepared_statements: bool = True,
     ) -> None:
         self.primary = primary
         self.max_lag_seconds = max_lag_seconds
@@ -75,7 +76,11 @@ class ReadRouter:
         self._down_until = 0.0
         self._last_reason: str | None = None
         if replica_url is not None:
-            self.replica_engine = create_engine(replica_url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+            self.replica_engine = create_engine(
+                replica_url,
+                prepared_statements=prepared_statements,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            )
             self.replica = create_session_factory(self.replica_engine)
             self.where = describe_url(replica_url)
             _WRITERS.remember_for(max_lag_seconds, redis)

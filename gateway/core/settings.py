@@ -17,6 +17,7 @@ This is the only module that reads environment variables. Every other part recei
 | `GATEWAY_TRACKER_RATE` | requests per second to one ticket system, shared by all workers | `10` |
 | `DATABASE_REPLICA_URL` | a streaming replica of `DATABASE_URL` for reports and exports | unset: the primary |
 | `GATEWAY_REPLICA_MAX_LAG` | seconds a replica may lag before reports go to the primary | `30` |
+| `GATEWAY_DB_PREPARED_STATEMENTS` | `false` behind a transaction-pooling PgBouncer (before 1.21) | `true` |
 | `PROMETHEUS_MULTIPROC_DIR` | a directory shared by the host's gateway processes: `/metrics` sums them | unset |
 | `LDAP_URL` | LDAP server for logins, e.g. `ldaps://ldap.example.org` | unset: local accounts only |
 | `LDAP_BIND_DN_TEMPLATE` | the user's DN with `{username}`, e.g. `uid={username},ou=people,dc=example,dc=org` | unset |
@@ -59,6 +60,7 @@ class Settings:
     replica_url: str | None = None
     replica_max_lag_seconds: int = 30
     metrics_dir: str | None = None
+    db_prepared_statements: bool = True
 
     def require_key_ring(self) -> KeyRing:
         """The key ring, or a `ConfigError` that tells how to configure one."""
@@ -102,6 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         replica_url=replica_url,
         replica_max_lag_seconds=_positive_int(env, "GATEWAY_REPLICA_MAX_LAG", 30),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip() or None,
+        db_prepared_statements=_boolean(env, "GATEWAY_DB_PREPARED_STATEMENTS", True),
     )
 
 
@@ -112,6 +115,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, not {text!r}")
     return int(text)
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name} must be true or false, not {text!r}")
+    return text in ("true", "1", "yes")
 
 
 def _load_public_url(env: Mapping[str, str]) -> str | None:
