@@ -110,7 +110,8 @@ class WorklogDraft(msgspec.Struct, kw_only=True):
     start: time
     minutes: int
     description: str
-    #: The gateway activity's name (a connector may map it to the tracker's own activities).
+    #: The gateway activity's name (a connector may map it to the tracker's own activities). In an update, None
+    #: means the gateway's activity did not change since the last sync: leave the tracker's as it is.
     activity: str | None = None
 
 

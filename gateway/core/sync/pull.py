@@ -171,6 +171,8 @@ async def _reconcile(run: Run, entry: Entry, remote: RemoteWorklog) -> None:
     activity_id = await _taken_activity(run, remote, base, local_activity)
     if activity_id is not None and activity_id != entry.activity_id:
         take.add("activity")
+    # The gateway activity last synced stays the base's until a push writes another or the tracker's is taken.
+    synced_activity = base.get("local_activity", local_activity) if state.base is not None else local_activity
     if take:
         run.report.note("taken", entry.id, entry.ticket, remote.id, ", ".join(sorted(take)))
         await apply_remote(run, entry, remote_snapshot, frozenset(take), activity_id=activity_id)
@@ -178,8 +180,9 @@ async def _reconcile(run: Run, entry: Entry, remote: RemoteWorklog) -> None:
             entry.sync_state = SyncState.SYNCED
         elif decision.outcome is Outcome.MERGE:
             entry.sync_state = SyncState.PENDING
-        local_activity = await _activity_name(run, entry.activity_id)
-    state.base = snapshot.base_of(remote, None, local_activity)
+        if "activity" in take:
+            synced_activity = await _activity_name(run, entry.activity_id)
+    state.base = snapshot.base_of(remote, None, synced_activity)
     state.remote_updated_at = remote.updated_at
 
 

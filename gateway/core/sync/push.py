@@ -209,11 +209,11 @@ async def _delete_remote(run: Run, ticket: str, worklog_id: str, entry_id: int) 
 async def _draft(run: Run, entry: Entry, state: WorklogSyncState) -> WorklogDraft:
     activity = await run.session.get(Activity, entry.activity_id)
     name = activity.name if activity is not None else None
-    base = state.base or {}
-    if base.get("activity") and base.get("local_activity") == name:
-        # The gateway's activity did not change since the last sync: the tracker's own stays as it is (a
-        # tracker-side activity the gateway has no name for must not become the gateway's default).
-        name = base["activity"]
+    if state.base is not None and state.base.get("local_activity", name) == name:
+        # The gateway's activity did not change since the last sync (or a base from before activities were kept
+        # says nothing of it): the update leaves the tracker's own as it is — a "Design" made in Redmine must not
+        # become the gateway's "Development" because the description was edited here.
+        name = None
     return WorklogDraft(
         marker=str(entry.uuid),
         ticket=entry.ticket,

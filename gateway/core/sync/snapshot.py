@@ -45,12 +45,12 @@ def of_remote(worklog: RemoteWorklog, ticket: str | None = None) -> Snapshot:
 
 
 def base_of(worklog: RemoteWorklog, ticket: str | None = None, local_activity: str | None = None) -> dict[str, Any]:
-    """The base stored after a sync: the worklog's snapshot and, for a tracker that keeps activities, its activity
-    and the gateway activity the entry had then (so either side's later change of it can be told apart)."""
+    """The base stored after a sync: the worklog's snapshot, the gateway activity the entry had then and, for a
+    tracker that keeps activities, the tracker's — so either side's later change of it can be told apart."""
     base: dict[str, Any] = dict(of_remote(worklog, ticket))
+    base["local_activity"] = local_activity
     if worklog.activity is not None:
         base["activity"] = worklog.activity
-        base["local_activity"] = local_activity
     return base
 
 
