@@ -112,7 +112,7 @@ def provide_tickets(request: Request[object, object, State], state: State) -> Ti
     settings: Settings = state.settings
     if settings.key_ring is None:
         return None
-    return TicketChecker(provide_runtime(request, state))
+    return TicketChecker(provide_runtime(request, state), state.coordinator)
 
 
 def provide_ticket_search(request: Request[object, object, State], state: State) -> TicketSearch:
