@@ -113,6 +113,10 @@ class WorklogDraft(msgspec.Struct, kw_only=True):
     #: The gateway activity's name (a connector may map it to the tracker's own activities). In an update, None
     #: means the gateway's activity did not change since the last sync: leave the tracker's as it is.
     activity: str | None = None
+    #: The ticket's stable id in the tracker (`RemoteWorklog.ticket_id` as last synced), where keys can change
+    #: (a Jira issue moved to another project gets a new key, never a new id): address the worklog by it when
+    #: given. None when the gateway does not know it.
+    ticket_id: str | None = None
 
 
 class RemoteWorklog(msgspec.Struct, kw_only=True):
@@ -131,6 +135,9 @@ class RemoteWorklog(msgspec.Struct, kw_only=True):
     author_id: str | None = None
     #: The marker the gateway wrote with the worklog, when it did.
     marker: str | None = None
+    #: The ticket's stable id in the tracker, for trackers whose keys can change (Jira's issue id): the same
+    #: `ticket_id` under another `ticket` key is the same ticket renamed, not a move to another ticket.
+    ticket_id: str | None = None
     #: The tracker's activity (Redmine's time entry activity), for trackers that keep one.
     activity: str | None = None
 

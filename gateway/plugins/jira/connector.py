@@ -65,10 +65,13 @@ SCOPES = ("read:jira-work", "write:jira-work", "read:jira-user", "offline_access
 TICKET_FIELDS = "summary,status,issuetype,project,assignee,timetracking,updated"
 # Issue-level worklog events (webhookEvent "jira:worklog_updated", or "jira:issue_updated" on older servers).
 ISSUE_WORKLOG_EVENTS = frozenset({"issue_work_logged", "issue_worklog_updated", "issue_worklog_deleted"})
-# The change feeds leave out the most recent minute: each read starts this long before the last change seen.
+# The deletion feed leaves out the most recent minute: each read starts this long before the last deletion seen.
 OVERLAP = timedelta(minutes=2)
-# How far back a pull also reads the user's recently changed worklogs from their issues (the feeds lag a minute).
-RECENT = timedelta(minutes=3)
+# Each read's window of changed issues starts this long before the previous read began: the search lags behind
+# writes (seconds, at times minutes: Atlassian's "search and reconcile").
+SEARCH_OVERLAP = timedelta(minutes=10)
+ISSUES_PER_PAGE = 20  # issues read whole per page of a pull (each page is applied and its position kept)
+SEARCH_PAGE = 1000  # issues per search page when only keys are asked for (Jira may answer fewer)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
 PAGE_SIZE = 5000  # worklogs per page of an issue's list: Jira Cloud's largest
@@ -79,13 +82,14 @@ TIME_SPENT = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
 UNIT_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
 
 
-class PullState(msgspec.Struct, kw_only=True):
-    """Where a pull is: the feed it reads, from when, and the cursor it will store once complete."""
+class PullState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where a pull is (its `next_page`): what is left to read, and the cursor it will store once complete."""
 
-    phase: str  # "updated" or "deleted"
-    since: int
-    updated: int
-    deleted: int
+    phase: str  # "issues" (the user's changed issues), then "deleted" (the deletion feed)
+    since: int  # issues: the window's start (ms); deleted: the feed's next `since`
+    started: int  # when the read began (ms): the next read's window starts a little before it
+    deleted: int  # the deletion feed's position (the last deletion time seen)
+    issues: list[list[str]] = msgspec.field(default_factory=list)  # [id, key] of the issues still to read
 
 
 class JiraConnector(OAuth2Connector[JiraConfig]):
@@ -201,8 +205,10 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
 
     async def update_worklog(self, credentials: Credentials, worklog_id: str, draft: WorklogDraft) -> RemoteWorklog:
         try:
+            # By the issue's id when the gateway knows it: a key changes when the issue moves to another project.
             body = await self._call(
-                "PUT", f"/issue/{draft.ticket}/worklog/{worklog_id}", credentials, f"change worklog {worklog_id}",
+                "PUT", f"/issue/{draft.ticket_id or draft.ticket}/worklog/{worklog_id}", credentials,
+                f"change worklog {worklog_id}",
                 params=self._write_params(), json=self._worklog_body(draft, credentials),
             )  # fmt: skip
         except NotFound:
@@ -269,48 +275,35 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
                 break
         return items
 
-    async def _recent_worklogs(self, credentials: Credentials) -> list[RemoteWorklog]:
-        """The user's worklogs changed in the last few minutes, read from their issues.
-
-        The change feeds leave out the newest minute, so the pull a webhook starts would not see the change the
-        webhook announced. Issues the user has logged work on and that changed lately (`worklogAuthor =
-        currentUser() AND updated >= -3m`; a worklog change updates its issue) are read whole, keeping the user's
-        worklogs changed in that time. Deletions of the newest minute still wait for the feed. Best effort: a
-        refused search leaves it to the feeds.
-        """
-        since = datetime.now(UTC) - RECENT
-        jql = f"worklogAuthor = currentUser() AND updated >= -{int(RECENT.total_seconds() // 60)}m"
-        try:
-            issues = [issue async for issue in self.search_issues(credentials, jql, fields="key")]
-        except Rejected:
-            return []
-        recent: list[RemoteWorklog] = []
-        for issue in issues:
-            for item in await self._issue_worklogs(credentials, str(issue["id"]), {}):
-                changed = parse_jira_datetime(str(item.get("updated") or item["started"]))
-                if self._is_own(item, credentials) and changed >= since:
-                    recent.append(self._worklog(item, str(issue["key"]), credentials))
-        return recent
-
     async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
-        state = msgspec.json.decode(page, type=PullState) if page else self._first_state(cursor)
-        if state.phase == "updated":
-            feed = await self._call(
-                "GET", "/worklog/updated", credentials, "read the changed worklogs",
-                params={"since": state.since} | self._expand(),
-            )  # fmt: skip
-            values = feed.get("values", [])
-            state.updated = max([state.updated, *(int(v["updatedTime"]) for v in values)])
-            worklogs = await self._own_worklogs(credentials, [str(v["worklogId"]) for v in values])
-            if feed.get("lastPage", True):
-                after = PullState(
-                    phase="deleted", since=_since(state.deleted), updated=state.updated, deleted=state.deleted
-                )
-            else:
-                after = PullState(
-                    phase="updated", since=_next_since(feed, state.since), updated=state.updated, deleted=state.deleted
-                )
-            return PullPage(worklogs=worklogs, next_page=msgspec.json.encode(after).decode())
+        """The linked user's worklogs changed since the cursor, read from the user's own issues.
+
+        Not the site's change feed: that lists every user's changes, and reading their bodies only to drop other
+        people's costs each link the whole site's activity (against Cloud's points quota for apps). Instead the
+        search finds the issues the user has logged work on that changed since the window's start (`worklogAuthor
+        = currentUser() AND updated >= -Nm`: adding, changing or deleting a worklog updates its issue), the first
+        page takes their ids and keys, and each page then reads `ISSUES_PER_PAGE` of them whole (Jira's largest
+        pages) and keeps the user's worklogs changed in the window. `startedAfter` is not used: an edit of an old
+        worklog must be seen. The window starts `SEARCH_OVERLAP` before the previous read began, which covers the
+        search's lag behind writes, and it reaches to now, so the newest minute is read too. Deletions come from
+        Jira's `/worklog/deleted` feed (ids only, no bodies; the engine matches them to the worklogs it knows), read
+        last; a first pull starts it as the read begins (nothing of this link can have been deleted before).
+        Each page's token holds what is left to read, so an unfinished pull goes on where it stopped.
+        """
+        if page:
+            try:
+                state = msgspec.json.decode(page, type=PullState)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                # An older gateway's position (the site feed's): read again from the cursor.
+                raise Rejected("not a position of this Jira pull") from None
+        else:
+            state = await self._start(credentials, cursor)
+        if state.phase == "issues":
+            chunk, state.issues = state.issues[:ISSUES_PER_PAGE], state.issues[ISSUES_PER_PAGE:]
+            worklogs = await self._changed_worklogs(credentials, chunk, state.since)
+            if not state.issues:
+                state.phase, state.since = "deleted", _since(state.deleted)
+            return PullPage(worklogs=worklogs, next_page=msgspec.json.encode(state).decode())
         feed = await self._call(
             "GET", "/worklog/deleted", credentials, "read the deleted worklogs", params={"since": state.since}
         )
@@ -320,28 +313,46 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         if not feed.get("lastPage", True):
             state.since = _next_since(feed, state.since)
             return PullPage(worklogs=[], deleted_ids=deleted, next_page=msgspec.json.encode(state).decode())
-        cursor_out = msgspec.json.encode({"updated": state.updated, "deleted": state.deleted}).decode()
-        # The feeds' cursor stays where they were read to: the recent worklogs come again through them later.
-        recent = await self._recent_worklogs(credentials)
-        return PullPage(worklogs=recent, deleted_ids=deleted, cursor=cursor_out)
+        cursor_out = msgspec.json.encode({"issues": state.started, "deleted": state.deleted}).decode()
+        return PullPage(worklogs=[], deleted_ids=deleted, cursor=cursor_out)
 
-    def _first_state(self, cursor: str | None) -> PullState:
+    async def _start(self, credentials: Credentials, cursor: str | None) -> PullState:
+        """A read's first position: its window, and the user's issues changed in it (ids and keys only)."""
+        started = epoch_ms(datetime.now(UTC))
         if cursor:
             position = msgspec.json.decode(cursor)
-            updated, deleted = int(position["updated"]), int(position["deleted"])
+            # "updated": the site feed's position, written by gateways before the per-user read.
+            since = int(position.get("issues", position.get("updated", 0))) - _ms(SEARCH_OVERLAP)
+            deleted = int(position["deleted"])
         else:
-            updated = deleted = epoch_ms(datetime.now(UTC) - timedelta(days=self.config.initial_pull_days))
-        return PullState(phase="updated", since=_since(updated), updated=updated, deleted=deleted)
-
-    async def _own_worklogs(self, credentials: Credentials, ids: list[str]) -> list[RemoteWorklog]:
-        """The linked user's worklogs among `ids`, with their issues' keys."""
-        mine = [item for item in await self._worklogs_by_id(credentials, ids) if self._is_own(item, credentials)]
-        keys = await self._issue_keys(credentials, {str(item["issueId"]) for item in mine})
-        return [
-            self._worklog(item, keys[str(item["issueId"])], credentials)
-            for item in mine
-            if str(item["issueId"]) in keys
+            since = started - _ms(timedelta(days=self.config.initial_pull_days))
+            # Nothing this link knows can have been deleted before its first read: the feed starts with the read
+            # (as far back as the search's overlap, so a deletion made while the read begins is not missed).
+            deleted = started - _ms(SEARCH_OVERLAP)
+        # Relative to Jira's clock, as long as the window: any difference between the clocks cancels out.
+        minutes = -(-(started - since) // 60_000) + 1
+        jql = f"worklogAuthor = currentUser() AND updated >= -{minutes}m ORDER BY updated DESC"
+        issues = [
+            [str(issue["id"]), str(issue["key"])]
+            async for issue in self.search_issues(credentials, jql, fields="key", page_size=SEARCH_PAGE)
         ]
+        return PullState(phase="issues", since=since, started=started, deleted=deleted, issues=issues)
+
+    async def _changed_worklogs(
+        self, credentials: Credentials, issues: list[list[str]], since: int
+    ) -> list[RemoteWorklog]:
+        """The user's worklogs on `issues` changed at or after `since` (ms); an issue gone meanwhile is skipped."""
+        changed: list[RemoteWorklog] = []
+        for issue_id, key in issues:
+            try:
+                items = await self._issue_worklogs(credentials, issue_id, {})
+            except (Rejected, NotFound):
+                continue  # deleted, or closed to the user, since the search: its deletions come from the feed
+            for item in items:
+                updated = epoch_ms(parse_jira_datetime(str(item.get("updated") or item["started"])))
+                if updated >= since and self._is_own(item, credentials):
+                    changed.append(self._worklog(item, key, credentials))
+        return changed
 
     async def _worklogs_by_id(self, credentials: Credentials, ids: list[str]) -> list[dict[str, Any]]:
         bodies: list[dict[str, Any]] = []
@@ -510,6 +521,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             updated_at=parse_jira_datetime(str(item.get("updated") or item["started"])).astimezone(UTC),
             author_id=self._account_id(item.get("author") or {}) or None,
             marker=_marker(item),
+            ticket_id=str(item["issueId"]) if item.get("issueId") else None,
         )
 
     def _account_id(self, user: dict[str, Any]) -> str:
@@ -584,6 +596,10 @@ def _host(url: str) -> tuple[str, int | None]:
     parts = urlparse(url if "//" in url else f"//{url}")
     port = parts.port if parts.port not in (80, 443) else None
     return (parts.hostname or "").lower(), port
+
+
+def _ms(span: timedelta) -> int:
+    return int(span.total_seconds() * 1000)
 
 
 def _since(position: int) -> int:

@@ -41,7 +41,7 @@ import re
 import secrets
 import threading
 import time as clock
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,7 +57,7 @@ from litestar import Litestar, Request, Response, route
 from litestar.params import FromPath
 
 from tests.loopback_server import serve
-from tests.plugins.jira.contract import ContractViolation, check_request, check_response
+from tests.plugins.jira.contract import ContractViolation, check_request, check_response, spec
 
 STARTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 WORKLOG_PATH = re.compile(r"^/issue/(?P<issue>[^/]+)/worklog(?:/(?P<id>[^/]+))?$")
@@ -138,6 +138,9 @@ class FakeJira:
         # Center has no such parameter on worklogs (jira.js src/server) and follows the notification scheme.
         self.notifications: list[tuple[str, str]] = []
         self.requests: list[tuple[str, str, dict[str, Any], Any]] = []
+        # REST calls each user made, and the worklog bodies Jira sent each (what costs against Cloud's quota).
+        self.calls: Counter[str] = Counter()
+        self.bodies: Counter[str] = Counter()
         self.issue_write_limit = 20
         self.issue_writes: dict[str, deque[float]] = defaultdict(deque)
         self.webhook_secret = "jira-webhook-secret"
@@ -161,6 +164,8 @@ class FakeJira:
 
     @contextmanager
     def serve(self) -> Iterator[FakeJira]:
+        # Reading Atlassian's description takes seconds on a busy machine: before the first request, not in it.
+        spec()
         with serve(self.app()) as url:
             self.base_url = url
             yield self
@@ -206,6 +211,14 @@ class FakeJira:
         worklog.seconds = minutes * 60
         worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
         _touch(self.issues_by_id()[worklog.issue_id], worklog.updated)
+
+    def move_issue(self, key: str, new_key: str) -> Issue:
+        """Move an issue to another project in Jira itself: its key changes, its id and worklogs stay."""
+        issue = self.issues.pop(key)
+        issue.key = new_key
+        issue.updated = datetime.now(UTC)
+        self.issues[new_key] = issue
+        return issue
 
     def move_worklog(self, worklog_id: str, key: str, *, age: timedelta | None = None) -> None:
         """Move a worklog to another issue in Jira itself, as Cloud's "move worklogs" does (its id stays)."""
@@ -326,6 +339,7 @@ class FakeJira:
             check_request(method, path, query, body if body else None, content_type)
         except ContractViolation as exc:
             return self._error(400, str(exc))
+        self.calls[user.id] += 1
         response = self._rest(method, found["rest"], query, parsed, user)
         raw = response.content if isinstance(response.content, bytes) else msgspec.json.encode(response.content)
         status = response.status_code or 200
@@ -500,7 +514,9 @@ class FakeJira:
             r'\s*summary\s*~\s*"((?:[^"\\]|\\.)*)"\s*ORDER BY updated DESC\s*', jql, flags=re.IGNORECASE
         )
         worked = re.fullmatch(
-            r"\s*worklogAuthor\s*=\s*currentUser\(\)\s+AND\s+updated\s*>=\s*-(\d+)m\s*", jql, flags=re.IGNORECASE
+            r"\s*worklogAuthor\s*=\s*currentUser\(\)\s+AND\s+updated\s*>=\s*-(\d+)m(\s+ORDER BY updated DESC)?\s*",
+            jql,
+            flags=re.IGNORECASE,
         )
         if found is not None:
             wanted = {part.strip().strip('"') for part in found[2].split(",") if part.strip()}
@@ -522,6 +538,8 @@ class FakeJira:
             matches = sorted(
                 (i for i in self.issues.values() if i.id in mine and i.updated >= after), key=lambda i: int(i.id)
             )
+            if worked[2]:
+                matches.sort(key=lambda i: i.updated, reverse=True)
         elif text is not None:
             terms = re.findall(r"\w+", re.sub(r"\\(.)", r"\1", text[1]).lower())  # punctuation is not searched
             matches = sorted(
@@ -535,7 +553,10 @@ class FakeJira:
         # id is passed in `reconcileIssues` (Cloud's /search/jql).
         reconciled = {part.strip() for part in str(query.get("reconcileIssues", "")).split(",") if part.strip()}
         matches = [i for i in matches if i.id not in self.unindexed or (cloud and i.id in reconciled)]
-        size = min(int(query.get("maxResults", 50)), 100)
+        # Jira answers more issues a page when only ids or keys are asked for (up to 1000 here; Cloud's
+        # "GET search optimized for fields id and key" change notice), else 100.
+        keys_only = set(str(query.get("fields", "")).split(",")) <= {"id", "key"}
+        size = min(int(query.get("maxResults", 50)), 1000 if keys_only else 100)
         if cloud:
             start = int(query.get("nextPageToken") or 0)
             page = matches[start : start + size]
@@ -746,6 +767,8 @@ class FakeJira:
         self, worklog: Worklog, reader: JiraUser | None, version: int, *, expand: set[str] | bool
     ) -> dict[str, Any]:
         zone = ZoneInfo(reader.timezone) if reader else UTC
+        if reader is not None:
+            self.bodies[reader.id] += 1
         author = self._user_json(self.users[worklog.author])
         comment = worklog.comment
         if version == 2 and isinstance(comment, dict):

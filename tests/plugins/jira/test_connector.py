@@ -23,6 +23,7 @@ from gateway.connectors import (
     WebhookEventKind,
     WorklogDraft,
 )
+from gateway.plugins.jira import connector as jira_connector
 from gateway.plugins.jira.config import JiraConfig
 from gateway.plugins.jira.connector import JiraConnector, _seconds
 from gateway.testing.conformance import pull_everything
@@ -222,32 +223,32 @@ async def test_pull_keeps_the_users_own_worklogs_and_finds_their_keys(
             for key in ("GW-1", "GW-2", "GW-2")]  # fmt: skip
     fake.add_worklog(bob, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 45, "bob's")
     pulled, _deleted, cursor, pages = await pull_everything(datacenter.connector(http), datacenter.credentials(), None)
-    # Pages overlap by a change (Jira's `since` is inclusive): the same worklog may come twice, never a stranger.
     assert {(w.id, w.ticket) for w in pulled} == {
         (w.id, k) for w, k in zip(mine, ["GW-1", "GW-2", "GW-2"], strict=True)
     }
-    assert pages >= 2  # four changes on pages of three, then the deletions
+    assert pages >= 2  # the user's issues, then the deletions
     assert cursor is not None
     searches = [query for method, path, query, _ in fake.requests if path == "/search"]
-    assert searches
-    assert searches[0]["jql"].startswith("id in (")
+    assert [q["jql"].split(" AND ")[0] for q in searches] == ["worklogAuthor = currentUser()"]
+    assert not [path for _m, path, _q, _b in fake.requests if path in ("/worklog/updated", "/worklog/list")]
 
 
-async def test_an_issue_deleted_between_the_feed_and_the_search_does_not_fail_the_pull(
-    datacenter: JiraSetup, http: httpx.AsyncClient
+async def test_an_issue_deleted_between_the_search_and_its_read_does_not_fail_the_pull(
+    datacenter: JiraSetup, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(jira_connector, "ISSUES_PER_PAGE", 1)
     fake = datacenter.fake
-    fake.add_issue("GW-2", "Soon deleted")
+    fake.add_issue("GW-2", "Another")
     berlin = ZoneInfo("Europe/Berlin")
-    kept = fake.add_worklog(datacenter.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "kept")
-    fake.add_worklog(datacenter.user, "GW-2", datetime(2026, 11, 20, 10, tzinfo=berlin), 30, "gone")
-    # The issue goes after /worklog/list read its worklog: Data Center's search refuses JQL naming it (400).
-    fake.issues.pop("GW-2")
-    pulled, _deleted, cursor, _pages = await pull_everything(datacenter.connector(http), datacenter.credentials(), None)
-    assert {(w.id, w.ticket) for w in pulled} == {(kept.id, "GW-1")}
-    assert cursor is not None
-    refused = [q for _m, p, q, _b in fake.requests if p == "/search"]
-    assert refused  # the search was tried, refused, and each issue then read on its own
+    for key in ("GW-1", "GW-2"):
+        fake.add_worklog(datacenter.user, key, datetime(2026, 11, 20, 10, tzinfo=berlin), 30, key)
+    connector, credentials = datacenter.connector(http), datacenter.credentials()
+    first = await connector.pull_worklogs(credentials, None, None)  # the search, and the first issue
+    [read] = first.worklogs
+    fake.issues.pop({"GW-1": "GW-2", "GW-2": "GW-1"}[read.ticket])  # gone before the next page reads it
+    following = await connector.pull_worklogs(credentials, None, first.next_page)
+    assert following.worklogs == []
+    assert following.next_page is not None
 
 
 async def test_worklogs_are_not_dropped_while_the_search_lags_behind(
@@ -255,11 +256,105 @@ async def test_worklogs_are_not_dropped_while_the_search_lags_behind(
 ) -> None:
     berlin = ZoneInfo("Europe/Berlin")
     for setup in (cloud, datacenter):
-        fake = setup.fake
+        fake, connector, credentials = setup.fake, setup.connector(http), setup.credentials()
+        _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
         fake.add_issue("GW-3", "Made a moment ago", indexed=False)
         fresh = fake.add_worklog(setup.user, "GW-3", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "fresh")
-        pulled, _deleted, _cursor, _pages = await pull_everything(setup.connector(http), setup.credentials(), None)
+        pulled, _deleted, later, _pages = await pull_everything(connector, credentials, cursor)
+        assert fresh.id not in {w.id for w in pulled}  # the search does not show the issue yet
+        fake.index()
+        # The next read's window starts well before the last one began: the lagging issue is read now.
+        pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, later)
         assert {(w.id, w.ticket) for w in pulled} == {(fresh.id, "GW-3")}
+
+
+async def test_an_unfinished_pull_goes_on_from_its_page_in_another_process(
+    cloud: JiraSetup, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jira_connector, "ISSUES_PER_PAGE", 2)
+    fake, credentials = cloud.fake, cloud.credentials()
+    berlin = ZoneInfo("Europe/Berlin")
+    made = set()
+    for n in range(2, 7):
+        fake.add_issue(f"GW-{n}")
+        made.add(fake.add_worklog(cloud.user, f"GW-{n}", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "w").id)
+    first = await cloud.connector(http).pull_worklogs(credentials, None, None)
+    assert len(first.worklogs) == 2
+    assert first.next_page is not None
+    # The run stopped here (its time bound); a later run, in another worker, goes on from the stored page.
+    searches = len([p for _m, p, _q, _b in fake.requests if p == "/search/jql"])
+    later, page, rest = cloud.connector(http), first.next_page, list(first.worklogs)
+    while page is not None:
+        result = await later.pull_worklogs(credentials, None, page)
+        rest += result.worklogs
+        page, cursor = result.next_page, result.cursor
+    assert {w.id for w in rest} == made
+    assert cursor is not None
+    assert len([p for _m, p, _q, _b in fake.requests if p == "/search/jql"]) == searches  # not searched again
+    # A position written by an older gateway (the site feed's) is refused: the engine reads from the cursor.
+    with pytest.raises(Rejected):
+        await later.pull_worklogs(credentials, None, '{"phase": "updated", "since": 1, "updated": 1, "deleted": 1}')
+
+
+async def _one_users_pull(
+    setup: JiraSetup, http: httpx.AsyncClient, *, busy: bool
+) -> tuple[int, int, set[str], list[str]]:
+    """Ann's pull after her changes, on a quiet or a busy site: (requests, worklog bodies, ids pulled, deleted)."""
+    fake, ann = setup.fake, setup.user
+    others = [fake.add_user("bob"), fake.add_user("carol"), fake.add_user("dave")]
+    fake.add_issue("GW-2", "Ann's other issue")
+    berlin = ZoneInfo("Europe/Berlin")
+    day = datetime(2026, 11, 20, 9, tzinfo=berlin)
+    old = fake.add_worklog(ann, "GW-1", day - timedelta(days=90), 60, "long ago", age=timedelta(days=90))
+    doomed = fake.add_worklog(ann, "GW-2", day, 30, "to be deleted")
+    connector, credentials = setup.connector(http), setup.credentials()
+    _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
+    if busy:
+        # The rest of the site works: 300 worklogs on issues Ann never touched, edits, deletions; the other
+        # linked users pull theirs.
+        for n in range(10):
+            fake.add_issue(f"OPS-{n}")
+        theirs = [
+            fake.add_worklog(others[i % 3], f"OPS-{i % 10}", day + timedelta(minutes=i), 15, f"theirs {i}")
+            for i in range(300)
+        ]
+        for worklog in theirs[:60]:
+            fake.edit_worklog(worklog.id, 20)
+        for worklog in theirs[60:90]:
+            fake.delete_worklog(worklog.id)
+        for other in others:
+            pulled, _deleted, _c, _p = await pull_everything(connector, setup.credentials(other), None)
+            assert pulled
+            assert {w.author_id for w in pulled} == {other.id}
+    # Ann's own changes: an edit of a worklog started long before the window, a deletion, and a worklog made a
+    # moment ago (the newest minute, which Jira's change feeds leave out).
+    fake.edit_worklog(old.id, 75)
+    fake.delete_worklog(doomed.id)
+    fresh = fake.add_worklog(ann, "GW-2", day + timedelta(hours=2), 45, "just now", age=timedelta(0))
+    calls, bodies = fake.calls[ann.id], fake.bodies[ann.id]
+    pulled, deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
+    assert {w.author_id for w in pulled} == {ann.id}
+    assert {old.id, fresh.id} <= {w.id for w in pulled}
+    assert [w.minutes for w in pulled if w.id == old.id] == [75]
+    assert doomed.id in deleted
+    return fake.calls[ann.id] - calls, fake.bodies[ann.id] - bodies, {w.id for w in pulled}, deleted
+
+
+@pytest.mark.parametrize(("flavour", "auth"), [("cloud", "api_token"), ("datacenter", "personal_token")])
+async def test_one_users_pull_does_not_grow_with_the_rest_of_the_sites_activity(
+    flavour: str, auth: str, rsa_keys: tuple[str, str], http: httpx.AsyncClient
+) -> None:
+    measured = {}
+    for busy in (False, True):
+        for setup in jira_setup(flavour, auth, *rsa_keys):
+            measured[busy] = await _one_users_pull(setup, http, busy=busy)
+    quiet_calls, quiet_bodies, quiet_ids, _ = measured[False]
+    busy_calls, busy_bodies, busy_ids, _ = measured[True]
+    # The same requests and the same worklog bodies, whatever 300 others' worklogs, their edits and deletions:
+    # only Ann's changed issues are read (the deletion feed is one page per thousand deletions, ids only).
+    assert (busy_calls, busy_bodies) == (quiet_calls, quiet_bodies)
+    assert busy_bodies <= 3  # Ann's worklogs on her two changed issues
+    assert len(busy_ids) == len(quiet_ids)
 
 
 async def test_the_newest_minute_is_read_from_the_users_issues_so_a_webhooks_pull_sees_it(
@@ -350,6 +445,30 @@ async def test_a_worklog_moved_in_jira_is_followed_not_deleted_and_made_again(
     with pytest.raises(NotFound):
         await connector.update_worklog(credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0)))
     assert fake.worklogs == {}
+
+
+async def test_worklogs_carry_their_issues_id_and_are_changed_by_it_after_the_key_changed(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    for setup in (cloud, datacenter):
+        connector, credentials, fake = setup.connector(http), setup.credentials(), setup.fake
+        issue_id = fake.issues["GW-1"].id
+        created = await connector.create_worklog(credentials, draft("ren", date(2026, 11, 24), time(9, 0)))
+        assert created.ticket_id == issue_id
+        fake.move_issue("GW-1", "OPS-7")  # moved to another project: a new key, the same id
+        fake.requests.clear()
+        changed = await connector.update_worklog(
+            credentials, created.id,
+            WorklogDraft(marker="ren", ticket="GW-1", ticket_id=issue_id, day=date(2026, 11, 24), start=time(9, 0),
+                         minutes=45, description="Work"),
+        )  # fmt: skip
+        # Addressed by the id (one request), and reported under the key the gateway knows, with the id beside it.
+        assert [(m, p) for m, p, _q, _b in fake.requests] == [("PUT", f"/issue/{issue_id}/worklog/{created.id}")]
+        assert (changed.ticket, changed.ticket_id, changed.minutes) == ("GW-1", issue_id, 45)
+        # The pull names the issue by its key now, and by the same id: a rename, not a move to another issue.
+        fake.age_everything()
+        pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, None)
+        assert {(w.id, w.ticket, w.ticket_id) for w in pulled} == {(created.id, "OPS-7", issue_id)}
 
 
 async def test_rate_limits_become_retry_after(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
