@@ -7,13 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import __version__
@@ -24,17 +23,21 @@ from gateway.api.cookies import set_pending_cookies
 from gateway.api.csrf import CSRFMiddleware
 from gateway.api.dependencies import DEPENDENCIES
 from gateway.api.health import HealthController
+from gateway.api.metrics import MetricsController
 from gateway.api.openapi import SECURITY_SCHEMES, document_problems, exact_input_schemas
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
 from gateway.api.security_headers import add_security_headers
 from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.integration_health import share_through
 from gateway.core.live import LiveHub, LivePublisher, LocalPublisher, RedisPublisher, relay
 from gateway.core.plugins import ConnectorRegistry, build_registry
+from gateway.core.replica import ReadRouter
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
+from gateway.core.tracker_http import tracker_http_client
 from gateway.web.errors import pages_for_browsers
 from gateway.web.routes import WEB_ROUTE_HANDLERS
 from gateway.web.templating import template_config
@@ -46,12 +49,6 @@ the database cannot store them, and a request carrying one is refused with 400.
 """
 
 # Calls to trackers: connect quickly or not at all, and never hang a request or a job for long.
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-class MetricsController(PrometheusController):
-    path = "/metrics"
-    include_in_schema = False
 
 
 def create_app(
@@ -63,10 +60,11 @@ def create_app(
     by default those installed (the entry points), loaded here, not at import, so tests choose their own.
     """
     owns_engine = engine is None
-    app_engine = engine or create_engine(settings.database_url)
+    app_engine = engine or create_engine(settings.database_url, prepared_statements=settings.db_prepared_statements)
     plugins = registry or build_registry()
     redis = arq_redis(settings.redis_url) if settings.redis_url else None
-    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": f"timetracker-gateway/{__version__}"})
+    share_through(redis)  # what this process's tracker requests saw, for /health/integrations in every process
+    http = tracker_http_client()
     session_factory = create_session_factory(app_engine, on_commit=lambda work: on_commit(work))
     deps = sync_deps(settings, session_factory, plugins, http, redis)
     queue: JobQueue = ArqQueue(redis) if redis is not None else InlineQueue(deps, max_tries=settings.job_max_tries)
@@ -74,6 +72,14 @@ def create_app(
     hub = LiveHub()
     publisher: LivePublisher = RedisPublisher(redis) if redis is not None else LocalPublisher(hub)
     on_commit = after_commit_handler(plugins, queue, publisher)
+    # Reports and exports read from the replica (DATABASE_REPLICA_URL) when it is there and close enough.
+    reads = ReadRouter(
+        session_factory,
+        settings.replica_url,
+        max_lag_seconds=settings.replica_max_lag_seconds,
+        redis=redis,
+        prepared_statements=settings.db_prepared_statements,
+    )
 
     @asynccontextmanager
     async def resources(_app: Litestar) -> AsyncIterator[None]:
@@ -90,6 +96,7 @@ def create_app(
             if isinstance(queue, InlineQueue):
                 await queue.close()
             await http.aclose()
+            await reads.dispose()
             if redis is not None:
                 await redis.aclose()
             if owns_engine:
@@ -118,6 +125,7 @@ def create_app(
                 "coordinator": deps.coordinator,
                 "sync_deps": deps,
                 "live_hub": hub,
+                "reads": reads,
             }
         ),
         lifespan=[resources],

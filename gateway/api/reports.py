@@ -13,13 +13,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from gateway.api.dependencies import CurrentCaller, DbSession
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, ReportSession
 from gateway.api.openapi import problems
 from gateway.api.parameters import IdFilter, RowId
 from gateway.core.auth.caller import Caller
-from gateway.core.db import begin_read_only
 from gateway.core.enums import SyncState
 from gateway.core.master_data.types import MAX_INT, MONTH
+from gateway.core.replica import ReadRouter
 from gateway.core.reports.export import Table, csv_stream, time_report_table, timesheet_table, xlsx_stream
 from gateway.core.reports.progress import project_progress
 from gateway.core.reports.sync_report import sync_status_report
@@ -221,10 +221,11 @@ async def time_export(
 ) -> AsyncIterator[bytes]:
     """The time report written while its rows stream from the database.
 
-    The response outlives the request's session, so the export reads in its own read-only transaction.
+    The response outlives the request's session, so the export reads in its own read-only transaction (on the
+    read replica when there is one and it may serve the caller).
     """
-    async with state.session_factory() as session:
-        await begin_read_only(session)
+    reads: ReadRouter = state.reads
+    async with reads.session(caller.user_id) as session:
         rows = stream_time_report(session, caller, group_by, filters)
         table = time_report_table(group_by, filters, rows, lambda: time_totals(session, caller, filters))
         async for chunk in write(table):
@@ -234,6 +235,7 @@ async def time_export(
 class ReportController(Controller):
     path = "/api/reports"
     tags = ["reports"]
+    opt = READ_ONLY_GETS
     dependencies = {"filters": Provide(provide_time_filter, sync_to_thread=False)}
 
     @get(
@@ -242,10 +244,10 @@ class ReportController(Controller):
         responses=problems(422),
     )
     async def time(
-        self, caller: CurrentCaller, db_session: DbSession, filters: TimeFilterQuery, group_by: GroupBy = None
+        self, caller: CurrentCaller, report_session: ReportSession, filters: TimeFilterQuery, group_by: GroupBy = None
     ) -> TimeReportOut:
         dimensions = parse_group_by(group_by)
-        report = await time_report(db_session, caller, dimensions, filters)
+        report = await time_report(report_session, caller, dimensions, filters)
         return TimeReportOut(
             group_by=[d.value for d in dimensions],
             filter=dict(filters.items()),
@@ -272,8 +274,8 @@ class ReportController(Controller):
         return await download(chunks, XLSX, f"time-report_{filters.describe()}.xlsx")
 
     @get("/projects/{project_id:int}/progress", summary="Booked time against the estimation, by activity and month")
-    async def progress(self, caller: CurrentCaller, db_session: DbSession, project_id: RowId) -> ProgressOut:
-        found = await project_progress(db_session, caller, project_id)
+    async def progress(self, caller: CurrentCaller, report_session: ReportSession, project_id: RowId) -> ProgressOut:
+        found = await project_progress(report_session, caller, project_id)
         estimation = found.project.estimation_minutes
         return ProgressOut(
             project_id=found.project.id,
@@ -300,13 +302,15 @@ class ReportController(Controller):
         responses=problems(422),
     )
     async def timesheet(
-        self, caller: CurrentCaller, db_session: DbSession, user_id: RowId, month: Month
+        self, caller: CurrentCaller, report_session: ReportSession, user_id: RowId, month: Month
     ) -> TimesheetOut:
-        return timesheet_out(await timesheet(db_session, caller, user_id, month))
+        return timesheet_out(await timesheet(report_session, caller, user_id, month))
 
     @get("/users/{user_id:int}/timesheet.csv", summary="The timesheet as CSV", media_type=CSV, responses=problems(422))
-    async def timesheet_csv(self, caller: CurrentCaller, db_session: DbSession, user_id: RowId, month: Month) -> Stream:
-        sheet = await timesheet(db_session, caller, user_id, month)
+    async def timesheet_csv(
+        self, caller: CurrentCaller, report_session: ReportSession, user_id: RowId, month: Month
+    ) -> Stream:
+        sheet = await timesheet(report_session, caller, user_id, month)
         return await download(csv_stream(timesheet_table(sheet)), CSV, f"timesheet_{sheet.user.username}_{month}.csv")
 
     @get(
@@ -316,9 +320,9 @@ class ReportController(Controller):
         responses=problems(422),
     )
     async def timesheet_xlsx(
-        self, caller: CurrentCaller, db_session: DbSession, user_id: RowId, month: Month
+        self, caller: CurrentCaller, report_session: ReportSession, user_id: RowId, month: Month
     ) -> Stream:
-        sheet = await timesheet(db_session, caller, user_id, month)
+        sheet = await timesheet(report_session, caller, user_id, month)
         return await download(
             xlsx_stream(timesheet_table(sheet)), XLSX, f"timesheet_{sheet.user.username}_{month}.xlsx"
         )

@@ -24,9 +24,11 @@ def settings_with_logging() -> Settings:
 
 
 @asynccontextmanager
-async def reachable_engine(database_url: str, *, migrated: bool = True) -> AsyncIterator[AsyncEngine]:
+async def reachable_engine(
+    database_url: str, *, migrated: bool = True, prepared_statements: bool = True
+) -> AsyncIterator[AsyncEngine]:
     """An engine that has answered, on a schema at head unless `migrated` is False; disposed afterwards."""
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, prepared_statements=prepared_statements)
     try:
         await ping(engine)
         if migrated:
@@ -40,7 +42,11 @@ def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[
     """Run `work` in one session on a migrated database and commit when it returns."""
 
     async def run() -> T:
-        async with reachable_engine(settings.database_url) as engine, create_session_factory(engine)() as session:
+        prepared = settings.db_prepared_statements
+        async with (
+            reachable_engine(settings.database_url, prepared_statements=prepared) as engine,
+            create_session_factory(engine)() as session,
+        ):
             result = await work(session)
             await session.commit()
             return result
@@ -52,7 +58,7 @@ def check_database(settings: Settings) -> None:
     """Fail fast, in one line, when the database is unreachable or not migrated."""
 
     async def run() -> None:
-        async with reachable_engine(settings.database_url):
+        async with reachable_engine(settings.database_url, prepared_statements=settings.db_prepared_statements):
             pass
 
     asyncio.run(run())

@@ -7,6 +7,7 @@ from arq.worker import run_worker
 from redis.exceptions import RedisError
 
 from gateway.cli._runtime import check_database, settings_with_logging
+from gateway.cli.serve import prepare_metrics_dir
 from gateway.core.errors import ConfigError, GatewayError, reason_of
 from workers.settings import WorkerSettings, worker_options
 
@@ -22,6 +23,7 @@ def worker() -> None:
         )
     settings.require_key_ring()
     check_database(settings)
+    prepare_metrics_dir(settings, workers=1)
     try:
         run_worker(WorkerSettings, **worker_options(settings))  # type: ignore[arg-type]
     except (RedisError, OSError) as exc:

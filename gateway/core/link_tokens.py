@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.connectors import AuthRevoked, Connector, Credentials
+from gateway.core import metrics
 from gateway.core.links import EXPIRY_MARGIN
 from gateway.core.models import Link
 from gateway.core.secrets_at_rest import open_credentials, store_credentials
@@ -49,11 +50,16 @@ async def usable_credentials(
         try:
             refreshed = await connector.refresh(credentials)
         except AuthRevoked as exc:
+            metrics.token_refreshed(connector.name, "reconnect_needed")
             # Committed with the transaction (raising inside it would roll the mark back).
             link.needs_reconnect = True
             link.last_error = str(exc)
             refused = exc
+        except Exception:
+            metrics.token_refreshed(connector.name, "failed")
+            raise
         else:
+            metrics.token_refreshed(connector.name, "ok")
             store_credentials(link, refreshed, key_ring)
             return refreshed
     raise refused

@@ -15,6 +15,10 @@ This is the only module that reads environment variables. Every other part recei
 | `GATEWAY_JOB_MAX_TRIES` | how often a job is retried (rate limits, outages) before it gives up | `20` |
 | `GATEWAY_WORKER_MAX_JOBS` | jobs one worker runs at once | `10` |
 | `GATEWAY_TRACKER_RATE` | requests per second to one ticket system, shared by all workers | `10` |
+| `DATABASE_REPLICA_URL` | a streaming replica of `DATABASE_URL` for reports and exports | unset: the primary |
+| `GATEWAY_REPLICA_MAX_LAG` | seconds a replica may lag before reports go to the primary | `30` |
+| `GATEWAY_DB_PREPARED_STATEMENTS` | `false` behind a transaction-pooling PgBouncer (before 1.21) | `true` |
+| `PROMETHEUS_MULTIPROC_DIR` | a directory shared by the host's gateway processes: `/metrics` sums them | unset |
 | `LDAP_URL` | LDAP server for logins, e.g. `ldaps://ldap.example.org` | unset: local accounts only |
 | `LDAP_BIND_DN_TEMPLATE` | the user's DN with `{username}`, e.g. `uid={username},ou=people,dc=example,dc=org` | unset |
 | `LDAP_USER_TYPE` | role of a user created at their first LDAP login: USER, DEV, PL or ADMIN | `DEV` |
@@ -30,7 +34,7 @@ from pathlib import Path
 from typing import Literal
 
 from gateway.core.auth.ldap import LdapConfig
-from gateway.core.db import parse_database_url
+from gateway.core.db import is_sqlite, parse_database_url
 from gateway.core.enums import UserType
 from gateway.core.errors import ConfigError, KeyRingError
 from gateway.core.vault import KeyRing
@@ -53,6 +57,10 @@ class Settings:
     job_max_tries: int = 20
     worker_max_jobs: int = 10
     tracker_requests_per_second: int = 10
+    replica_url: str | None = None
+    replica_max_lag_seconds: int = 30
+    metrics_dir: str | None = None
+    db_prepared_statements: bool = True
 
     def require_key_ring(self) -> KeyRing:
         """The key ring, or a `ConfigError` that tells how to configure one."""
@@ -77,6 +85,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     parse_database_url(database_url)
+    replica_url = env.get("DATABASE_REPLICA_URL", "").strip() or None
+    replica_on_postgres = replica_url is None or parse_database_url(replica_url).drivername == "postgresql"
+    if replica_url is not None and not (replica_on_postgres and not is_sqlite(database_url)):
+        raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL, for both DATABASE_URL and the replica")
     return Settings(
         database_url=database_url,
         redis_url=env.get("REDIS_URL", "").strip() or None,
@@ -89,6 +101,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         job_max_tries=_positive_int(env, "GATEWAY_JOB_MAX_TRIES", 20),
         worker_max_jobs=_positive_int(env, "GATEWAY_WORKER_MAX_JOBS", 10),
         tracker_requests_per_second=_positive_int(env, "GATEWAY_TRACKER_RATE", 10),
+        replica_url=replica_url,
+        replica_max_lag_seconds=_positive_int(env, "GATEWAY_REPLICA_MAX_LAG", 30),
+        metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip() or None,
+        db_prepared_statements=_boolean(env, "GATEWAY_DB_PREPARED_STATEMENTS", True),
     )
 
 
@@ -99,6 +115,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, not {text!r}")
     return int(text)
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name} must be true or false, not {text!r}")
+    return text in ("true", "1", "yes")
 
 
 def _load_public_url(env: Mapping[str, str]) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.connectors import Rejected, WebhookEvent, WebhookEventKind
+from gateway.core import metrics
 from gateway.core.errors import AuthenticationFailed, InvalidInput, NotFound
 from gateway.core.links import ConnectorRuntime, build_connector, live_system
 from gateway.core.logs import get_logger
@@ -48,14 +49,17 @@ async def receive_webhook(
         system = await live_system(session, system_id)
     except NotFound:
         log.info("webhook refused", ticket_system_id=system_id, reason="no such ticket system")
+        metrics.webhook_delivery(None, "refused")
         raise AuthenticationFailed(REFUSED) from None
     if not system.enabled:
         log.info("webhook refused", ticket_system_id=system_id, reason="the ticket system is disabled")
+        metrics.webhook_delivery(system.type, "refused")
         raise AuthenticationFailed(REFUSED)
     connector = build_connector(system, runtime)
     headers = {name.lower(): value for name, value in headers.items()}
     if not connector.verify_webhook(headers, body):
         log.info("webhook refused", ticket_system_id=system_id, reason="signature or token does not match")
+        metrics.webhook_delivery(system.type, "refused")
         raise AuthenticationFailed(REFUSED)
     try:
         delivery = connector.parse_webhook(headers, body)
@@ -66,7 +70,9 @@ async def receive_webhook(
         async with session.begin_nested():
             session.add(WebhookDelivery(ticket_system_id=system.id, delivery_id=delivery.delivery_id, received_at=now))
     except IntegrityError:
+        metrics.webhook_delivery(system.type, "duplicate")
         return WebhookOutcome(duplicate=True, events=len(delivery.events), links_to_sync=[])
+    metrics.webhook_delivery(system.type, "accepted")
 
     links: set[int] = set()
     for event in delivery.events:

@@ -85,7 +85,7 @@ def settings_read_from_the_environment() -> set[str]:
             continue
         if isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
             name = node.args[0]
-        elif isinstance(node.func, ast.Name) and node.func.id == "_positive_int" and len(node.args) > 1:
+        elif isinstance(node.func, ast.Name) and node.func.id in ("_positive_int", "_boolean") and len(node.args) > 1:
             name = node.args[1]
         else:
             continue

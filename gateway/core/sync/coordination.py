@@ -17,6 +17,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
+from gateway.core import metrics
 from gateway.core.sync.deferred import Deferred
 
 LOCK_POLL_SECONDS = 0.05
@@ -54,7 +55,7 @@ class LocalCoordinator:
             if used < self.requests_per_second:
                 self._windows[system_id] = (window, used + 1)
                 return
-            await asyncio.sleep(second + 1 - time.time())
+            await metrics.wait_for_budget(second + 1 - time.time())
 
 
 class RedisCoordinator:
@@ -95,4 +96,4 @@ class RedisCoordinator:
                 await self.redis.expire(key, 5)
             if used <= self.requests_per_second:
                 return
-            await asyncio.sleep(int(now) + 1 - now)
+            await metrics.wait_for_budget(int(now) + 1 - now)
