@@ -74,11 +74,13 @@ async def link_matrix(
     require_admin(caller, "see every user's links")
     users_query = select(User).where(User.deleted_at.is_(None), User.active.is_(True))
     if team_id is not None:
-        team = await session.scalar(select(Team).where(Team.id == team_id, Team.deleted_at.is_(None)))
-        if team is None:
-            raise NotFound(f"team {team_id} does not exist")
+        # A filter, as elsewhere in the API: a team that does not exist has no members, not a 404.
         users_query = users_query.where(
-            exists().where(teams_users.c.user_id == User.id, teams_users.c.team_id == team_id)
+            exists().where(
+                teams_users.c.user_id == User.id,
+                teams_users.c.team_id == team_id,
+                select(Team.id).where(Team.id == team_id, Team.deleted_at.is_(None)).exists(),
+            )
         )
     if search:
         pattern = f"%{search.strip()}%"

@@ -79,7 +79,7 @@ async def fetch_page(
     # One entity or column: the objects themselves; several columns: the rows (read by attribute).
     items: Sequence[Any] = (
         (await session.scalars(window)).all()
-        if len(stmt.selected_columns) == 1
+        if len(stmt.column_descriptions) == 1
         else (await session.execute(window)).all()
     )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)

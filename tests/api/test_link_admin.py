@@ -93,3 +93,10 @@ async def test_an_admin_requests_a_sync_of_a_users_link(client: Client, world: W
         f"/api/admin/sync/users/{world.users['dev_b'].id}/ticket-systems/{linked}", headers=world.headers("admin")
     )
     assert missing.status_code == 404
+
+
+async def test_the_matrix_of_a_team_that_does_not_exist_is_empty(client: Client, world: World, linked: int) -> None:
+    response = await client.get("/api/admin/links", params={"team_id": 2147483646}, headers=world.headers("admin"))
+    assert response.status_code == 200
+    assert response.json()["users"] == []
+    assert response.json()["total"] == 0

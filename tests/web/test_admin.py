@@ -25,6 +25,7 @@ from tests.web.support import (
     log_in,
     no_horizontal_scroll,
     screenshots,
+    unlabelled_fields_script,
 )
 
 if TYPE_CHECKING:
@@ -178,3 +179,35 @@ async def test_a_dev_opening_an_admin_page_gets_the_404_page(
     assert response.status == 404
     await expect(page.get_by_role("heading", level=1)).to_have_text("Not Found")
     await expect(page.get_by_text("This page does not exist, or it is not yours to see.")).to_be_visible()
+
+
+async def test_every_admin_and_report_field_has_a_label_and_the_pages_fit_a_phone(
+    page: Page, company: Company, tasklog: FakeTasklog
+) -> None:
+    await company.build(("ada", UserType.ADMIN), ("cy", UserType.DEV))
+    system_id = await company.link_tasklog("cy", tasklog, connected=True)
+    await log_in(page, company.people["ada"])
+    zoomed = {"width": 640, "height": 800}  # a 1280-pixel screen at 200 %
+    for path in (
+        "/admin/links",
+        "/admin/sync",
+        "/admin/ticket-systems",
+        "/admin/ticket-systems/new",
+        f"/admin/ticket-systems/{system_id}",
+        "/admin/plugins",
+        "/admin/data/projects",
+        "/admin/data/holidays",
+        "/reports",
+    ):
+        for size in (PHONE, zoomed):
+            await page.set_viewport_size(size)
+            await page.goto(path)
+            if path.startswith("/admin/ticket-systems/"):
+                await expect(page.locator("#system-form")).to_have_attribute("data-ready", "true")
+            if path.startswith("/admin/data/"):
+                await expect(page.locator("#master-data")).to_have_attribute("data-ready", "true")
+                await page.get_by_role("button", name=re.compile("^New")).click()
+            if path == "/reports":
+                await expect(page.locator("#time-result")).to_have_attribute("data-state", "ready")
+            assert await page.evaluate(unlabelled_fields_script()) == [], path
+            assert await no_horizontal_scroll(page), f"{path} scrolls sideways at {size['width']} pixels"
