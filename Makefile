@@ -48,9 +48,13 @@ test: $(VENV)/.installed-example
 screenshots: $(VENV)/.installed-example
 	scripts/test-services
 	$(BIN)/pytest -q tests/web/test_look.py -k screenshots --web-output test-results/web
+	$(BIN)/pytest -q tests/web/test_admin.py tests/web/test_reports.py -k "generated_form or chart" --web-output test-results/web
 	mkdir -p docs/screenshots
 	cp test-results/web/week-desktop.png docs/screenshots/week.png
 	cp test-results/web/ticket-systems-phone.png docs/screenshots/ticket-systems-phone.png
+	cp test-results/web/admin-links-desktop.png docs/screenshots/admin-links.png
+	cp test-results/web/admin-ticket-system-desktop.png docs/screenshots/admin-ticket-system.png
+	cp test-results/web/reports-desktop.png docs/screenshots/reports.png
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

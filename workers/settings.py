@@ -7,31 +7,28 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import httpx
 from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import func
 
-from gateway import __version__
 from gateway.core.db import create_engine, create_session_factory, ping
 from gateway.core.integration_health import share_through
 from gateway.core.live import RedisPublisher
-from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
-from gateway.core.sync.jobs import (
-    PULL_LINK,
-    READ_CHANGED_TICKETS,
-    REFRESH_TICKET,
-    SYNC_LINK,
-    ArqQueue,
-    after_commit_handler,
-)
+from gateway.core.sync.jobs import ArqQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
 from gateway.core.sync.serialization import deserialize_job, serialize_job
+from gateway.core.tracker_http import tracker_http_client
 from workers import jobs
 
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+def _job_functions(*, timeout: int | None = None, max_tries: int | None = None) -> list[Any]:
+    # keep_result=0: arq keeps results an hour by default, and a kept result blocks re-queueing the same job id.
+    return [
+        func(job, name=name, keep_result=0, timeout=timeout, max_tries=max_tries)
+        for name, job in jobs.JOB_FUNCTIONS.items()
+    ]
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -39,11 +36,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     engine = create_engine(settings.database_url, prepared_statements=settings.db_prepared_statements)
     await ping(engine)
     registry = build_registry()
-    http = httpx.AsyncClient(
-        timeout=HTTP_TIMEOUT,
-        headers={"User-Agent": f"timetracker-gateway/{__version__}"},
-        event_hooks=tracker_event_hooks(),
-    )
+    http = tracker_http_client()
     redis = arq_redis(settings.redis_url or "")
     share_through(redis)  # what the tracker requests saw, for the API processes' /health/integrations
     # Workers publish live updates to Redis; the API processes forward them to the pages they serve.
@@ -65,11 +58,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Any]] = [jobs.close_abandoned_sync_runs, jobs.sweep]
+    # The sync jobs (the same table the in-process runner uses) and the housekeeping the cron runs.
+    functions: ClassVar[list[Any]] = [*_job_functions(), jobs.close_abandoned_sync_runs, jobs.sweep, jobs.recover]
     cron_jobs: ClassVar[list[Any]] = [
         cron(jobs.close_abandoned_sync_runs, minute={0, 15, 30, 45}, run_at_startup=True, unique=True),
         # Every minute, and at start-up: catch up on whatever could not be queued (Redis was down, a restart).
         cron(jobs.sweep, second=0, run_at_startup=True, unique=True),
+        # Every 30 s: a link whose run died with its worker (lease lapsed, never released) is synced again.
+        cron(jobs.recover, second={15, 45}, run_at_startup=True, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown
@@ -80,19 +76,14 @@ class WorkerSettings:
 def worker_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.run_worker(WorkerSettings, **options)`."""
     assert settings.redis_url is not None
-    # keep_result=0: arq keeps results an hour by default, and a kept result blocks re-queueing the same job id.
-    sync_jobs = [
-        func(job, name=name, keep_result=0, timeout=settings.job_timeout_seconds, max_tries=settings.job_max_tries)
-        for name, job in (
-            (SYNC_LINK, jobs.sync_link),
-            (PULL_LINK, jobs.pull_link),
-            (REFRESH_TICKET, jobs.refresh_ticket),
-            (READ_CHANGED_TICKETS, jobs.read_changed_tickets),
-        )
-    ]
     return {
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
-        "functions": [*WorkerSettings.functions, *sync_jobs],
+        "functions": [
+            *_job_functions(timeout=settings.job_timeout_seconds, max_tries=settings.job_max_tries),
+            jobs.close_abandoned_sync_runs,
+            jobs.sweep,
+            jobs.recover,
+        ],
         "max_jobs": settings.worker_max_jobs,
         "job_timeout": settings.job_timeout_seconds,
         "max_tries": settings.job_max_tries,

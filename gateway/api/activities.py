@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery
 from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import RowId
@@ -43,6 +43,7 @@ def account_out(account: Account) -> AccountOut:
 class ActivityController(Controller):
     path = "/api/activities"
     tags = ["activities"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Activities")
     async def list_activities(
@@ -78,6 +79,7 @@ class ActivityController(Controller):
 class AccountController(Controller):
     path = "/api/accounts"
     tags = ["accounts"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Billing accounts")
     async def list_accounts(self, caller: CurrentCaller, db_session: DbSession, page: PageQuery) -> PageOut[AccountOut]:

@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -33,12 +32,12 @@ from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.integration_health import share_through
 from gateway.core.live import LiveHub, LivePublisher, LocalPublisher, RedisPublisher, relay
-from gateway.core.metrics import tracker_event_hooks
 from gateway.core.plugins import ConnectorRegistry, build_registry
 from gateway.core.replica import ReadRouter
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
+from gateway.core.tracker_http import tracker_http_client
 from gateway.web.errors import pages_for_browsers
 from gateway.web.routes import WEB_ROUTE_HANDLERS
 from gateway.web.templating import template_config
@@ -50,7 +49,6 @@ the database cannot store them, and a request carrying one is refused with 400.
 """
 
 # Calls to trackers: connect quickly or not at all, and never hang a request or a job for long.
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 def create_app(
@@ -66,11 +64,7 @@ def create_app(
     plugins = registry or build_registry()
     redis = arq_redis(settings.redis_url) if settings.redis_url else None
     share_through(redis)  # what this process's tracker requests saw, for /health/integrations in every process
-    http = httpx.AsyncClient(
-        timeout=HTTP_TIMEOUT,
-        headers={"User-Agent": f"timetracker-gateway/{__version__}"},
-        event_hooks=tracker_event_hooks(),
-    )
+    http = tracker_http_client()
     session_factory = create_session_factory(app_engine, on_commit=lambda work: on_commit(work))
     deps = sync_deps(settings, session_factory, plugins, http, redis)
     queue: JobQueue = ArqQueue(redis) if redis is not None else InlineQueue(deps, max_tries=settings.job_max_tries)

@@ -11,7 +11,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
 from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, login_cookies, logout_cookies
-from gateway.api.dependencies import AppSettings, CurrentCaller, DbSession
+from gateway.api.dependencies import READ_ONLY_GETS, AppSettings, CurrentCaller, DbSession
 from gateway.api.openapi import problems
 from gateway.api.parameters import RowId
 from gateway.core.auth import api_tokens
@@ -99,6 +99,7 @@ class AuthController(Controller):
 class MeController(Controller):
     path = "/api/me"
     tags = ["me"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="The logged-in user")
     async def me(self, caller: CurrentCaller, db_session: DbSession) -> MeOut:

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery
 from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import IdFilter, RowId
@@ -39,6 +39,7 @@ def contract_out(contract: Contract) -> ContractOut:
 class ContractController(Controller):
     path = "/api/contracts"
     tags = ["contracts"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Contracts the caller can see (own; a PL's team; all for an ADMIN)", responses=problems(403))
     async def list_contracts(

@@ -9,6 +9,7 @@ from gateway.api.auth import AuthController, MeController
 from gateway.api.contracts import ContractController
 from gateway.api.customers import CustomerController
 from gateway.api.entries import EntryController
+from gateway.api.link_admin import LinkAdminController
 from gateway.api.links import MyLinkController, OAuthCallbackController, UserLinkController
 from gateway.api.presets import HolidayController, PresetController
 from gateway.api.projects import ProjectController
@@ -36,6 +37,7 @@ API_CONTROLLERS: list[type[Controller]] = [
     TicketSystemController,
     TicketSystemTypeController,
     UserLinkController,
+    LinkAdminController,
     MyLinkController,
     OAuthCallbackController,
     TicketController,

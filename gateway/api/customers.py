@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery
 from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import RowId
@@ -38,6 +38,7 @@ def customer_out(customer: Customer) -> CustomerOut:
 class CustomerController(Controller):
     path = "/api/customers"
     tags = ["customers"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Customers the caller can see (their teams' and global ones)")
     async def list_customers(

@@ -16,6 +16,7 @@ from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, queue_login_coo
 from gateway.core.auth.api_tokens import user_of_api_token
 from gateway.core.auth.caller import Caller
 from gateway.core.auth.sessions import resume_session
+from gateway.core.db import reading_session
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.links import ConnectorRuntime
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -43,8 +44,26 @@ SyncMachinery = NamedDependency[SyncDeps]  # as `sync_deps`
 ReportSession = NamedDependency[AsyncSession]  # as `report_session`
 
 
-async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
-    """One session and transaction per request: committed when the handler succeeds, rolled back otherwise."""
+# Route option of a controller (or handler) whose GETs only read; see `provide_db_session`.
+READS_ONLY = "gateway_reads_only"
+READ_ONLY_GETS = {READS_ONLY: True}
+
+
+async def provide_db_session(request: Request[object, object, State], state: State) -> AsyncIterator[AsyncSession]:
+    """One session and transaction per request: committed when the handler succeeds, rolled back otherwise.
+
+    A GET of a route marked `READS_ONLY` from a caller with an API token gets a reading session instead (no
+    transaction round trips on PostgreSQL): all it may write is the token's last use, one statement. A browser's
+    session cookie may be rotated on any request, which takes several statements, so it keeps the transaction.
+    """
+    if (
+        request.method in ("GET", "HEAD")
+        and request.route_handler.opt.get(READS_ONLY)
+        and "authorization" in request.headers
+    ):
+        async with reading_session(state.session_factory) as reader:
+            yield reader
+        return
     async with state.session_factory() as session:
         try:
             yield session
@@ -93,7 +112,7 @@ def provide_tickets(request: Request[object, object, State], state: State) -> Ti
     settings: Settings = state.settings
     if settings.key_ring is None:
         return None
-    return TicketChecker(provide_runtime(request, state))
+    return TicketChecker(provide_runtime(request, state), state.coordinator)
 
 
 def provide_ticket_search(request: Request[object, object, State], state: State) -> TicketSearch:
@@ -133,13 +152,15 @@ async def provide_caller(request: Request[object, object, State], db_session: Db
 
 def provide_page(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
-    offset: Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="Rows to skip")] = 0,
+    offset: Annotated[
+        int | None, QueryParameter(ge=0, le=MAX_INT, description="Rows to skip (lists with a cursor: deprecated)")
+    ] = None,
     sort: Annotated[
         str | None,
         QueryParameter(description="Comma-separated fields; a leading '-' sorts descending, e.g. -day,start"),
     ] = None,
 ) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset, sort=sort)
+    return PageRequest(limit=limit, offset=offset or 0, sort=sort, offset_given=offset is not None)
 
 
 DEPENDENCIES = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -11,13 +10,14 @@ import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery, Tickets
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery, Tickets
 from gateway.api.openapi import problems
-from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import IdFilter, RowId
 from gateway.core import entries
 from gateway.core.bulk_entries import BulkEntryCreate, create_bulk_entries
 from gateway.core.entries import EntryCreate, EntryFilter, EntryUpdate
+from gateway.core.entries import EntryOut as EntryOut  # the API's entry, built in one way (`entry_out`)
+from gateway.core.entries import entry_out as entry_out
 from gateway.core.enums import SyncState
 from gateway.core.errors import InvalidInput
 from gateway.core.master_data.types import MAX_INT
@@ -35,27 +35,15 @@ IfMatch = Annotated[
 ]
 
 
-class EntryOut(msgspec.Struct, kw_only=True):
-    id: int
-    uuid: uuid.UUID
-    user_id: int
-    day: date
-    start: str
-    end: str
-    duration: int
-    customer_id: int
-    project_id: int
-    activity_id: int
-    account_id: int | None
-    ticket: str
-    description: str
-    entry_class: str = msgspec.field(name="class")
-    worklog_id: str | None
-    sync_state: SyncState | None
-    sync_error: str | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
+class EntryPageOut(msgspec.Struct, kw_only=True):
+    """A page of entries. `next_cursor` reads the next page (null on the last); `total` is null unless asked for
+    (`total=true`) or known without counting. Paging by `offset` (deprecated) always counts and has no cursor."""
+
+    items: list[EntryOut]
+    total: int | None
+    limit: int
+    offset: int
+    next_cursor: str | None
 
 
 class RevisionOut(msgspec.Struct, kw_only=True):
@@ -65,31 +53,6 @@ class RevisionOut(msgspec.Struct, kw_only=True):
     source: str
     action: str
     changes: dict[str, Any]
-
-
-def entry_out(entry: Entry) -> EntryOut:
-    return EntryOut(
-        id=entry.id,
-        uuid=entry.uuid,
-        user_id=entry.user_id,
-        day=entry.day,
-        start=entry.start.strftime("%H:%M"),
-        end=entry.end.strftime("%H:%M"),
-        duration=entry.duration,
-        customer_id=entry.customer_id,
-        project_id=entry.project_id,
-        activity_id=entry.activity_id,
-        account_id=entry.account_id,
-        ticket=entry.ticket,
-        description=entry.description,
-        entry_class=entry.entry_class.name,
-        worklog_id=entry.worklog_id,
-        sync_state=entry.sync_state,
-        sync_error=entry.sync_error,
-        version=entry.version,
-        created_at=entry.created_at,
-        updated_at=entry.updated_at,
-    )
 
 
 def revision_out(revision: EntryRevision) -> RevisionOut:
@@ -112,8 +75,14 @@ def parse_if_match(value: str | None) -> int | None:
 class EntryController(Controller):
     path = "/api/entries"
     tags = ["entries"]
+    opt = READ_ONLY_GETS
 
-    @get("", summary="Entries: the caller's own by default, newest day and start first")
+    @get(
+        "",
+        summary="Entries: the caller's own by default, newest day and start first",
+        description="Page through with `next_cursor`: every page costs what the first does. `offset` still works "
+        "but is deprecated (a deep offset sorts everything before it).",
+    )
     async def list_entries(
         self,
         caller: CurrentCaller,
@@ -130,7 +99,12 @@ class EntryController(Controller):
         activity_id: IdFilter = None,
         ticket: FromQuery[str | None] = None,
         sync_state: FromQuery[SyncState | None] = None,
-    ) -> PageOut[EntryOut]:
+        cursor: Annotated[
+            str | None,
+            QueryParameter(max_length=200, description="The `next_cursor` of the previous page (same filters)"),
+        ] = None,
+        total: Annotated[bool, QueryParameter(description="Count the whole list (costs a scan of it)")] = False,
+    ) -> EntryPageOut:
         filters = EntryFilter(
             first_day=first_day,
             last_day=last_day,
@@ -142,7 +116,14 @@ class EntryController(Controller):
             ticket=ticket,
             sync_state=sync_state,
         )
-        return page_out(await entries.list_entries(db_session, caller, filters, page), entry_out)
+        found = await entries.list_entries_out(db_session, caller, filters, page, cursor=cursor, count=total)
+        return EntryPageOut(
+            items=list(found.items),
+            total=found.total,
+            limit=found.limit,
+            offset=page.offset,
+            next_cursor=found.next_cursor,
+        )
 
     @post("", summary="Book time", status_code=201, responses=problems(403, 422))
     async def create_entry(

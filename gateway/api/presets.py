@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, RawBody
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery
 from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import RowId
@@ -51,6 +51,7 @@ def holiday_out(holiday: Holiday) -> HolidayOut:
 class PresetController(Controller):
     path = "/api/presets"
     tags = ["presets"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Presets on projects the caller can see")
     async def list_presets(self, caller: CurrentCaller, db_session: DbSession, page: PageQuery) -> PageOut[PresetOut]:
@@ -80,6 +81,7 @@ class PresetController(Controller):
 class HolidayController(Controller):
     path = "/api/holidays"
     tags = ["holidays"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Holidays, optionally between two days")
     async def list_holidays(

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery
 from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import IdFilter, RowId
@@ -42,6 +42,7 @@ def project_out(project: Project) -> ProjectOut:
 class ProjectController(Controller):
     path = "/api/projects"
     tags = ["projects"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Projects the caller can see")
     async def list_projects(

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from gateway.api.dependencies import CurrentCaller, DbSession, ReportSession
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, ReportSession
 from gateway.api.openapi import problems
 from gateway.api.parameters import IdFilter, RowId
 from gateway.core.auth.caller import Caller
@@ -235,6 +235,7 @@ async def time_export(
 class ReportController(Controller):
     path = "/api/reports"
     tags = ["reports"]
+    opt = READ_ONLY_GETS
     dependencies = {"filters": Provide(provide_time_filter, sync_to_thread=False)}
 
     @get(

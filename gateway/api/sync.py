@@ -111,7 +111,7 @@ def link_sync_out(item: LinkSyncStatus) -> LinkSyncOut:
         ticket_system=item.system.name,
         book_time=item.system.book_time,
         enabled=item.link.enabled,
-        running=item.link.sync_lease_until is not None,
+        running=item.running,
         last_run=None
         if run is None
         else RunOut(

@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody
 
-from gateway.api.dependencies import CurrentCaller, DbSession, PageQuery
+from gateway.api.dependencies import READ_ONLY_GETS, CurrentCaller, DbSession, PageQuery
 from gateway.api.openapi import problems
 from gateway.api.pages import PageOut, page_out
 from gateway.api.parameters import RowId
@@ -65,6 +65,7 @@ def user_out(user: User) -> UserOut:
 class TeamController(Controller):
     path = "/api/teams"
     tags = ["teams"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Teams: all for an ADMIN, one's own for everyone else")
     async def list_teams(self, caller: CurrentCaller, db_session: DbSession, page: PageQuery) -> PageOut[TeamOut]:
@@ -96,6 +97,7 @@ class TeamController(Controller):
 class UserController(Controller):
     path = "/api/users"
     tags = ["users"]
+    opt = READ_ONLY_GETS
 
     @get("", summary="Users: all for an ADMIN, a PL's team members, oneself for everyone else")
     async def list_users(self, caller: CurrentCaller, db_session: DbSession, page: PageQuery) -> PageOut[UserOut]:

@@ -6,7 +6,6 @@ import asyncio
 from typing import NamedTuple
 
 import click
-import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -15,15 +14,17 @@ from sqlalchemy import select
 from gateway.cli._runtime import reachable_engine, settings_with_logging
 from gateway.core.db import create_session_factory
 from gateway.core.errors import GatewayError, NotFound
-from gateway.core.metrics import tracker_event_hooks
 from gateway.core.models import Link, TicketSystem, User
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.deferred import Deferred
-from gateway.core.sync.engine import SyncReport, sync_link
+from gateway.core.sync.engine import SyncDeps, SyncReport, sync_link
 from gateway.core.sync.preview import VERBS, preview_link
 from gateway.core.sync.runtime import arq_redis, sync_deps
+from gateway.core.tracker_http import tracker_http_client
 
+# The counts a foreground sync adds up over its runs.
+COUNTED = ("pushed", "pulled", "imported", "failed", "conflicts")
 # The columns of a preview, in the order a reader takes them in.
 PREVIEW_COLUMNS = ("create", "update", "delete", "import", "take_remote", "conflict", "mark_remote_deleted", "park")
 
@@ -92,10 +93,22 @@ class LinkResult(NamedTuple):
         return str(self.link_id), self.user, self.system, "yes" if self.books_time else "no"
 
 
+async def _sync_until_done(deps: SyncDeps, link_id: int) -> SyncReport:
+    """Sync a link, and again while it has more to do (the next pages of a long first import)."""
+    total = await sync_link(deps, link_id)
+    while total.again and total.skipped is None:
+        report = await sync_link(deps, link_id)
+        for name in COUNTED:
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.pull_unfinished, total.requested_again = report.pull_unfinished, report.requested_again
+        total.skipped, total.pull_error = report.skipped, report.pull_error
+    return total
+
+
 async def _sync(settings: Settings, username: str | None, *, dry_run: bool) -> list[LinkResult]:
     async with (
         reachable_engine(settings.database_url, prepared_statements=settings.db_prepared_statements) as engine,
-        httpx.AsyncClient(timeout=30, event_hooks=tracker_event_hooks()) as http,
+        tracker_http_client() as http,
     ):
         factory = create_session_factory(engine)
         redis = arq_redis(settings.redis_url) if settings.redis_url else None
@@ -118,8 +131,8 @@ async def _sync(settings: Settings, username: str | None, *, dry_run: bool) -> l
             task = progress.add_task("previewing" if dry_run else "syncing", total=len(links))
             for link_id, user, system, books_time in links:
                 try:
-                    report = await (preview_link(deps, link_id) if dry_run else sync_link(deps, link_id))
-                    outcome = report.skipped or ("would sync" if dry_run else "synced")
+                    report = await (preview_link(deps, link_id) if dry_run else _sync_until_done(deps, link_id))
+                    outcome = report.skipped or report.pull_error or ("would sync" if dry_run else "synced")
                 except Deferred as deferred:
                     report = SyncReport(link_id=link_id)
                     wait = f", retry in {deferred.retry_after:g} s" if deferred.retry_after else ""

@@ -45,6 +45,9 @@ class Capability(StrEnum):
     CHANGED_TICKETS = "changed_tickets"
     #: `search_tickets` finds tickets by key or text (the booking form's autocomplete).
     SEARCH = "search"
+    #: `update_worklog` can move a worklog to another ticket (the draft's `ticket`), keeping its id and history;
+    #: without it the gateway deletes the worklog and creates one on the new ticket.
+    MOVE_WORKLOG = "move_worklog"
 
 
 class Credentials(msgspec.Struct, kw_only=True):
@@ -107,7 +110,8 @@ class WorklogDraft(msgspec.Struct, kw_only=True):
     start: time
     minutes: int
     description: str
-    #: The gateway activity's name (a connector may map it to the tracker's own activities).
+    #: The gateway activity's name (a connector may map it to the tracker's own activities). In an update, None
+    #: means the gateway's activity did not change since the last sync: leave the tracker's as it is.
     activity: str | None = None
 
 
@@ -127,6 +131,8 @@ class RemoteWorklog(msgspec.Struct, kw_only=True):
     author_id: str | None = None
     #: The marker the gateway wrote with the worklog, when it did.
     marker: str | None = None
+    #: The tracker's activity (Redmine's time entry activity), for trackers that keep one.
+    activity: str | None = None
 
 
 class PullPage(msgspec.Struct, kw_only=True):
@@ -136,6 +142,11 @@ class PullPage(msgspec.Struct, kw_only=True):
     once every page was read and applied, and handed back as `cursor` next time; a non-final page's cursor is
     ignored. Reading a worklog again (on a later page, or after the cursor) is harmless: unchanged worklogs change
     nothing. `deleted_ids` lists worklogs the tracker reports deleted (declare `Capability.DELETION_FEED`).
+
+    The gateway applies each page as it arrives and stores `next_page` with it, so a run that stopped (a crash, the
+    time bound of a long first import) goes on from there later, with the same `cursor`: a `next_page` must stay
+    valid for another process, later (an offset with the read's pinned end, not a server-side session). A stored
+    page the tracker refuses starts the read again from the cursor.
     """
 
     worklogs: list[RemoteWorklog]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -74,9 +76,20 @@ def describe_url(database_url: str) -> str:
     return parse_database_url(database_url).render_as_string(hide_password=True)
 
 
-def create_engine(database_url: str, *, prepared_statements: bool = True, **engine_options: Any) -> AsyncEngine:
+# A pooled PostgreSQL connection is pinged before use only when it sat idle this long: a busy server reuses
+# connections within milliseconds and does not pay a round trip per request, while one that sat through a
+# database restart is found dead and replaced before a request sees it.
+PING_AFTER_IDLE_SECONDS = 10.0
+DEFAULT_POOL_SIZE = 20
+
+
+def create_engine(
+    database_url: str, *, pool_size: int | None = None, prepared_statements: bool = True, **engine_options: Any
+) -> AsyncEngine:
     """The app's async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection.
 
+    On PostgreSQL the pool keeps `pool_size` connections (size it to the requests one process serves at once):
+    connections above it are opened and closed per use, which costs a server process each time.
     `prepared_statements=False` keeps psycopg from preparing statements it runs often: behind a PgBouncer in
     transaction mode (before 1.21, or without `max_prepared_statements`) a statement prepared on one server
     connection is not there on the next (`GATEWAY_DB_PREPARED_STATEMENTS=false`, see the README).
@@ -89,7 +102,36 @@ def create_engine(database_url: str, *, prepared_statements: bool = True, **engi
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **engine_options)
+    size = pool_size or DEFAULT_POOL_SIZE
+    engine_options.setdefault("max_overflow", size)
+    engine = create_async_engine(url, pool_size=size, pool_use_lifo=True, **engine_options)
+    event.listen(engine.sync_engine.pool, "connect", _note_returned)
+    event.listen(engine.sync_engine.pool, "checkin", _note_returned)
+    event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+_RETURNED_AT = "gateway_returned_at"
+
+
+def _note_returned(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    returned = record.info.get(_RETURNED_AT)
+    if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:
+        # The pool discards the connection and checks out another (SQLAlchemy's pessimistic disconnect handling).
+        raise DisconnectionError(reason_of(exc)) from exc
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
@@ -106,7 +148,11 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
-    if connection.get_execution_options().get(READ_ONLY):
+    options = connection.get_execution_options()
+    if options.get(STATEMENT_BY_STATEMENT):
+        # No BEGIN: every statement is its own transaction (sqlite3 runs with isolation_level None).
+        return
+    if options.get(READ_ONLY):
         # A read-only transaction (a long export) must not hold the write lock while it streams.
         connection.exec_driver_sql("BEGIN")
         return
@@ -130,11 +176,32 @@ def _is_file_database(dbapi_connection: Any) -> bool:
 
 # Execution option of a transaction that only reads: on SQLite it begins without taking the write lock.
 READ_ONLY = "gateway_read_only"
+# Execution option of a connection whose statements each run on their own (see `reading_session`).
+STATEMENT_BY_STATEMENT = "gateway_statement_by_statement"
 
 
 async def begin_read_only(session: AsyncSession) -> None:
     """Begin the session's transaction as read-only; call before the session's first statement."""
     await session.connection(execution_options={READ_ONLY: True})
+
+
+@asynccontextmanager
+async def reading_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for a request that only reads.
+
+    Each statement runs on its own (autocommit): no BEGIN and no COMMIT round trip on PostgreSQL, nothing to roll
+    back when the connection goes back to the pool, and never SQLite's write lock for a read. So the statements of
+    one request may see different snapshots: use it only where each answer is one query (plus the caller's
+    check). A single-statement write made on the way (an API token's last use) commits on its own.
+    """
+    async with factory() as session:
+        options: dict[str, Any] = {STATEMENT_BY_STATEMENT: True}
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        await session.connection(execution_options=options)
+        yield session
+        if session.new or session.dirty or session.deleted:
+            await session.commit()
 
 
 # Session.info key of the callable that receives what a committed transaction recorded (see `commit_events`).

@@ -7,10 +7,13 @@ the day classes of concurrent bookings cannot interleave.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 import msgspec
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, String, case, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.auth.caller import Caller
@@ -24,9 +27,9 @@ from gateway.core.entry_rules import (
     next_sync_state,
     parse_wall_time,
 )
-from gateway.core.enums import SyncState
+from gateway.core.enums import EntryClass, SyncState
 from gateway.core.errors import Conflict, InvalidInput, PermissionDenied, PreconditionRequired
-from gateway.core.listing import Page, PageRequest, fetch_page
+from gateway.core.listing import KeyColumn, KeyPage, Page, PageRequest, fetch_key_page, fetch_page
 from gateway.core.master_data.types import Id, WallTime
 from gateway.core.models import Entry, User
 from gateway.core.revisions import audited_values, record_revision
@@ -79,6 +82,64 @@ class EntryFilter(msgspec.Struct, kw_only=True):
     sync_state: SyncState | None = None
 
 
+class EntryOut(msgspec.Struct, kw_only=True):
+    """An entry as the API shows it; built by `entry_out` from an `Entry` or from a row of `ENTRY_OUT_COLUMNS`."""
+
+    id: int
+    uuid: uuid.UUID
+    user_id: int
+    day: date
+    start_text: str = msgspec.field(name="start")
+    end_text: str = msgspec.field(name="end")
+    duration: int
+    customer_id: int
+    project_id: int
+    activity_id: int
+    account_id: int | None
+    ticket: str
+    description: str
+    class_name: str = msgspec.field(name="class")
+    worklog_id: str | None
+    sync_state: SyncState | None
+    sync_error: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def entry_out(entry: Any) -> EntryOut:
+    """The one conversion to `EntryOut`, by attribute: an `Entry` (its `start_text`, `end_text` and `class_name`
+    properties) or a row selected with `ENTRY_OUT_COLUMNS`."""
+    return msgspec.convert(entry, EntryOut, from_attributes=True)
+
+
+def entries_out(rows: Sequence[Any]) -> list[EntryOut]:
+    return msgspec.convert(rows, list[EntryOut], from_attributes=True)
+
+
+def _wall_clock_text(column: Any) -> Any:
+    # HH:MM of a time column, in SQL both dialects speak: PostgreSQL's time as text is "09:00:00", SQLite stores
+    # "09:00:00.000000".
+    return func.substr(cast(column, String), 1, 5)
+
+
+_COMPUTED = {
+    "start_text": _wall_clock_text(Entry.start),
+    "end_text": _wall_clock_text(Entry.end),
+    "class_name": case(*((Entry.entry_class == member, member.name) for member in EntryClass)),
+}
+# The columns of a list of entries, one per `EntryOut` field and named after it: rows convert without an ORM object.
+ENTRY_OUT_COLUMNS = [
+    _COMPUTED[name].label(name) if name in _COMPUTED else getattr(Entry, name) for name in EntryOut.__struct_fields__
+]
+# The entry list's order, and the key of its pages: newest day and start first, ties by id.
+ENTRY_KEY = (
+    KeyColumn(Entry.day, descending=True, parse=date.fromisoformat),
+    KeyColumn(Entry.start, descending=True, parse=time.fromisoformat),
+    KeyColumn(Entry.id, descending=False, parse=int),
+)
+
+
 SORTABLE = {
     "day": Entry.day,
     "start": Entry.start,
@@ -95,7 +156,53 @@ def _visible(caller: Caller) -> Select[Entry]:
 
 
 async def list_entries(session: AsyncSession, caller: Caller, filters: EntryFilter, page: PageRequest) -> Page[Entry]:
-    stmt = _visible(caller)
+    """A page of entries (ORM objects) by offset, in the order `page.sort` asks for (default: `ENTRY_KEY`'s)."""
+    return await fetch_page(
+        session,
+        _filtered(_visible(caller), caller, filters),
+        page,
+        sortable=SORTABLE,
+        default_order=[Entry.day.desc(), Entry.start.desc()],
+        tiebreaker=Entry.id,
+    )
+
+
+async def list_entries_out(
+    session: AsyncSession, caller: Caller, filters: EntryFilter, page: PageRequest, *, cursor: str | None, count: bool
+) -> KeyPage[EntryOut]:
+    """A page of entries as the API shows them, read as rows and converted by msgspec.
+
+    Without `sort` or `offset` the list pages by key (`cursor`; `count` asks for the total); with either, by
+    offset with its total (the deprecated way: a deep offset costs a sort of everything before it).
+    """
+    # `start` itself rides along for the cursor (the output shows HH:MM; a key needs the full time).
+    columns = select(*ENTRY_OUT_COLUMNS, Entry.start).where(Entry.deleted_at.is_(None))
+    stmt = _filtered(visible_entries(columns, caller), caller, filters)
+    if page.sort or page.offset_given:
+        if cursor is not None:
+            raise InvalidInput("a cursor pages the default order: leave out sort and offset", field="cursor")
+        found = await fetch_page(
+            session,
+            stmt,
+            page,
+            sortable=SORTABLE,
+            default_order=[Entry.day.desc(), Entry.start.desc()],
+            tiebreaker=Entry.id,
+        )
+        return KeyPage(items=entries_out(found.items), total=found.total, limit=found.limit, next_cursor=None)
+    keyed = await fetch_key_page(
+        session,
+        stmt,
+        key=ENTRY_KEY,
+        limit=page.limit,
+        cursor=cursor,
+        count=count,
+        key_of=lambda row: (row.day.isoformat(), row.start.isoformat(), row.id),
+    )
+    return KeyPage(items=entries_out(keyed.items), total=keyed.total, limit=keyed.limit, next_cursor=keyed.next_cursor)
+
+
+def _filtered(stmt: Any, caller: Caller, filters: EntryFilter) -> Any:
     if not filters.all_users:
         stmt = stmt.where(Entry.user_id == (filters.user_id or caller.user_id))
     if filters.first_day is not None:
@@ -112,14 +219,7 @@ async def list_entries(session: AsyncSession, caller: Caller, filters: EntryFilt
             stmt = stmt.where(column == value)
     if filters.ticket:
         stmt = stmt.where(Entry.ticket == normalise_ticket(filters.ticket))
-    return await fetch_page(
-        session,
-        stmt,
-        page,
-        sortable=SORTABLE,
-        default_order=[Entry.day.desc(), Entry.start.desc()],
-        tiebreaker=Entry.id,
-    )
+    return stmt
 
 
 async def get_entry(session: AsyncSession, caller: Caller, entry_id: int) -> Entry:

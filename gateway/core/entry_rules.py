@@ -76,7 +76,7 @@ async def check_entry(
     if activity is None or activity.deleted_at is not None:
         raise InvalidInput(f"there is no activity {values['activity_id']}", field="activity_id")
 
-    ticket = normalise_ticket(values.get("ticket") or "")
+    ticket = normalise_ticket(values.get("ticket") or "", project.ticket_prefixes)
     if ticket:
         check_ticket_for_project(ticket, project.ticket_prefixes, project.subtickets)
     elif activity.needs_ticket:

@@ -36,7 +36,14 @@ from gateway.core.auth.caller import Caller
 from gateway.core.auth.tokens import hash_token
 from gateway.core.crud import get_one
 from gateway.core.enums import SyncState
-from gateway.core.errors import InvalidInput, NotFound, PermissionDenied, TrackerRefused, TrackerUnavailable
+from gateway.core.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TrackerRefused,
+    TrackerUnavailable,
+    reason_of,
+)
 from gateway.core.logs import get_logger
 from gateway.core.models import Entry, Link, OAuthState, Project, TicketSystem, User
 from gateway.core.permissions import require_admin
@@ -49,6 +56,7 @@ from gateway.core.secrets_at_rest import (
     store_credentials,
     unseal,
 )
+from gateway.core.sync.deferred import Deferred, typed
 from gateway.core.vault import KeyRing
 
 log = get_logger("gateway.links")
@@ -332,15 +340,16 @@ def _connected(link: Link, credentials: Credentials, timezone: str | None, key_r
 
 
 async def _remote(call: Awaitable[T], what: str) -> T:
-    """Await a connector call; its failures become errors the API can answer with, in plain words."""
+    """Await a connector call; its typed outcome (as the tracker door types it) becomes an error the API answers
+    with, in plain words: refused (the key, the code) or unavailable (try later)."""
     try:
-        return await call
+        return await typed(call, what)
+    except Deferred as exc:
+        raise TrackerUnavailable(f"could not {exc}") from None
     except (AuthExpired, AuthRevoked, Rejected) as exc:
         raise TrackerRefused(f"could not {what}: {exc}") from None
-    except ConnectorError as exc:
-        raise TrackerUnavailable(f"could not {what}: {exc}") from None
-    except httpx.HTTPError as exc:
-        raise TrackerUnavailable(f"could not {what}: the tracker did not answer ({type(exc).__name__})") from None
+    except (ConnectorError, httpx.HTTPError) as exc:
+        raise TrackerUnavailable(f"could not {what}: {reason_of(exc)}") from None
 
 
 async def live_system(session: AsyncSession, system_id: int) -> TicketSystem:

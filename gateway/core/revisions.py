@@ -52,6 +52,24 @@ async def record_revision(
     after: dict[str, Any],
 ) -> EntryRevision | None:
     """Store the fields that differ between `before` and `after`; nothing when nothing changed."""
+    revision = revision_of(entry, author_id=author_id, source=source, action=action, before=before, after=after)
+    if revision is None:
+        return None
+    session.add(revision)
+    await session.flush()
+    return revision
+
+
+def revision_of(
+    entry: Entry,
+    *,
+    author_id: int | None,
+    source: str,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> EntryRevision | None:
+    """The revision of a change (unsaved; `entry` must have its id), or None when nothing changed."""
     changes = {
         name: [json_value(before.get(name)), json_value(after.get(name))]
         for name in AUDITED_FIELDS
@@ -59,10 +77,7 @@ async def record_revision(
     }
     if not changes and action == "update":
         return None
-    revision = EntryRevision(entry_id=entry.id, author_id=author_id, source=source, action=action, changes=changes)
-    session.add(revision)
-    await session.flush()
-    return revision
+    return EntryRevision(entry_id=entry.id, author_id=author_id, source=source, action=action, changes=changes)
 
 
 async def list_revisions(session: AsyncSession, entry_id: int) -> list[EntryRevision]:

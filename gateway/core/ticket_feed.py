@@ -12,13 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from gateway.connectors import AuthExpired, AuthRevoked, Capability, Credentials, RateLimited, Rejected, Transient
+from gateway.connectors import AuthExpired, AuthRevoked, Capability, Rejected
 from gateway.core.errors import GatewayError
-from gateway.core.link_tokens import usable_credentials
-from gateway.core.links import build_connector
 from gateway.core.logs import get_logger
 from gateway.core.models import Link, TicketSystem
-from gateway.core.sync.deferred import Deferred
 from gateway.core.sync.engine import SyncDeps
 from gateway.core.ticket_cache import upsert_tickets
 
@@ -60,10 +57,11 @@ async def read_changed_tickets(deps: SyncDeps, system_id: int) -> int:
         if system is None or not system.enabled or system.deleted_at is not None:
             return 0
         try:
-            connector = build_connector(system, deps.runtime)
+            tracker = deps.door.open(system)
         except GatewayError as exc:
             log.warning("ticket feed skipped", ticket_system=system.name, reason=str(exc))
             return 0
+        connector = tracker.connector
         if not connector.supports(Capability.CHANGED_TICKETS):
             return 0
         since = system.tickets_read_at - OVERLAP if system.tickets_read_at else started - FIRST_READ
@@ -81,22 +79,17 @@ async def read_changed_tickets(deps: SyncDeps, system_id: int) -> int:
         ).all()
         await session.commit()  # no transaction stays open while the tracker is asked
 
-        credentials: Credentials | None = None
         for link_id in link_ids[:3]:
+            tracker = deps.door.open(system, link_id=link_id)
             try:
-                credentials = await usable_credentials(
-                    deps.session_factory, link_id, connector, deps.runtime.key_ring, now=started
-                )
+                await tracker.start()
                 break
             except (AuthRevoked, Rejected):
-                continue  # that link needs its user; another may do
+                tracker = deps.door.open(system)  # that link needs its user; another may do
         try:
-            await deps.coordinator.take_budget(system_id)
-            tickets = await connector.changed_tickets(credentials, since)
-        except RateLimited as exc:
-            raise Deferred(f"changed tickets of {system.name}: {exc}", exc.retry_after) from None
-        except Transient as exc:
-            raise Deferred(f"changed tickets of {system.name}: {exc}") from None
+            tickets = await tracker.call(
+                lambda credentials: connector.changed_tickets(credentials, since), f"changed tickets of {system.name}"
+            )
         except (AuthExpired, AuthRevoked, Rejected) as exc:
             log.warning("ticket feed refused", ticket_system=system.name, reason=str(exc))
             return 0

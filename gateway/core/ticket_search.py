@@ -9,24 +9,30 @@ project's ticket prefixes and sub-tickets narrow the answer to tickets that can 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
-import httpx
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.connectors import Capability, ConnectorError, Credentials, NotFound, TicketData
 from gateway.core.auth.caller import Caller
 from gateway.core.errors import GatewayError, InvalidInput
-from gateway.core.links import ConnectorRuntime, build_connector
+from gateway.core.links import ConnectorRuntime
 from gateway.core.logs import get_logger
 from gateway.core.master_data.projects import get_project
 from gateway.core.models import Link, Project, Ticket, TicketSystem
 from gateway.core.secrets_at_rest import open_credentials
 from gateway.core.sync.coordination import Coordinator
+from gateway.core.sync.deferred import Deferred
 from gateway.core.ticket_cache import cached_ticket, search_cached, upsert_ticket
-from gateway.core.tickets import TICKET_KEY, check_ticket_for_project, normalise_ticket
+from gateway.core.tickets import (
+    TICKET_KEY,
+    check_ticket_for_project,
+    expand_bare_key,
+    normalise_ticket,
+    prefix_pattern,
+)
+from gateway.core.tracker_door import TrackerDoor
 
 log = get_logger("gateway.tickets")
 DEFAULT_LIMIT = 20
@@ -41,7 +47,7 @@ class TicketSearch:
 
     def __init__(self, runtime: ConnectorRuntime, coordinator: Coordinator) -> None:
         self.runtime = runtime
-        self.coordinator = coordinator
+        self.door = TrackerDoor(runtime, coordinator)
 
     async def search(
         self, session: AsyncSession, caller: Caller, project_id: int, text: str, limit: int = DEFAULT_LIMIT
@@ -51,6 +57,7 @@ class TicketSearch:
         if system is None or not system.enabled or system.deleted_at is not None:
             return []
         within = _bookable_keys(project)
+        text = expand_bare_key(text, project.ticket_prefixes)  # GitLab's #12 on a project mapped to its path
         found = await search_cached(session, system.id, text, limit=limit, within=within)
         if found or not text.strip():
             return found
@@ -72,21 +79,25 @@ class TicketSearch:
         self, system: TicketSystem, credentials: Credentials, text: str, limit: int
     ) -> list[TicketData]:
         try:
-            connector = build_connector(system, self.runtime)
-            if not connector.supports(Capability.SEARCH) and not TICKET_KEY.match(normalise_ticket(text)):
-                return []
-            await asyncio.wait_for(self.coordinator.take_budget(system.id), BUDGET_WAIT_SECONDS)
+            tracker = self.door.open(
+                system,
+                credentials=credentials,
+                refresh=False,
+                budget_wait=BUDGET_WAIT_SECONDS,
+                timeout=TRACKER_WAIT_SECONDS,
+            )
+            connector = tracker.connector
             if connector.supports(Capability.SEARCH):
-                return await asyncio.wait_for(connector.search_tickets(credentials, text, limit), TRACKER_WAIT_SECONDS)
+                return await tracker.call(lambda _: connector.search_tickets(credentials, text, limit), "search")
+            if not TICKET_KEY.match(normalise_ticket(text)):
+                return []
             try:  # without a search, a whole key can still be looked up
                 return [
-                    await asyncio.wait_for(
-                        connector.fetch_ticket(credentials, normalise_ticket(text)), TRACKER_WAIT_SECONDS
-                    )
+                    await tracker.call(lambda c: connector.fetch_ticket(c, normalise_ticket(text)), "fetch a ticket")
                 ]
             except NotFound:
                 return []
-        except (ConnectorError, GatewayError, httpx.HTTPError, TimeoutError) as exc:
+        except (ConnectorError, GatewayError, Deferred) as exc:
             log.info(
                 "ticket search answered from the cache",
                 ticket_system=system.name,
@@ -104,7 +115,9 @@ def _bookable_keys(project: Project) -> ColumnElement[bool] | None:
     if not project.ticket_prefixes and not project.subtickets:
         return None
     conditions = [
-        func.upper(Ticket.key).startswith(f"{prefix}-", autoescape=True) for prefix in project.ticket_prefixes
+        func.upper(Ticket.key).startswith(start, autoescape=True)
+        for prefix in project.ticket_prefixes
+        for start in prefix_pattern(prefix)
     ]
     if project.subtickets:
         conditions.append(func.upper(Ticket.key).in_(project.subtickets))
@@ -113,7 +126,9 @@ def _bookable_keys(project: Project) -> ColumnElement[bool] | None:
 
 def takes_ticket(project: Project, key: str) -> bool:
     try:
-        check_ticket_for_project(normalise_ticket(key), project.ticket_prefixes, project.subtickets)
+        check_ticket_for_project(
+            normalise_ticket(key, project.ticket_prefixes), project.ticket_prefixes, project.subtickets
+        )
     except InvalidInput:
         return False
     return True

@@ -8,11 +8,12 @@ soon when the browser has gone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import msgspec
 from litestar import get
 from litestar.datastructures import State
+from litestar.params import FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from gateway.api.dependencies import CurrentCaller
@@ -22,8 +23,8 @@ KEEP_ALIVE_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 2000
 
 
-async def _messages(hub: LiveHub, user_id: int) -> AsyncIterator[ServerSentEventMessage]:
-    with hub.subscribe(own_changes(user_id)) as stream:
+async def _messages(hub: LiveHub, wants: Callable[[LiveEvent], bool]) -> AsyncIterator[ServerSentEventMessage]:
+    with hub.subscribe(wants) as stream:
         yield ServerSentEventMessage(event="ready", data="{}", retry=RECONNECT_MILLISECONDS)
         while True:
             item: LiveEvent | Resync | None = await stream.next(KEEP_ALIVE_SECONDS)
@@ -36,7 +37,14 @@ async def _messages(hub: LiveHub, user_id: int) -> AsyncIterator[ServerSentEvent
                 yield ServerSentEventMessage(event=kind, data=msgspec.json.encode(item).decode())
 
 
+def _everything(_event: LiveEvent) -> bool:
+    return True
+
+
 @get("/live", include_in_schema=False)
-async def live(caller: CurrentCaller, state: State) -> ServerSentEvent:
+async def live(caller: CurrentCaller, state: State, follow: FromQuery[str | None] = None) -> ServerSentEvent:
+    """`follow=all`: an ADMIN's overview pages follow every user's entries and links; everyone else (and every
+    other page) gets their own changes only."""
     hub: LiveHub = state.live_hub
-    return ServerSentEvent(_messages(hub, caller.user_id), headers={"Cache-Control": "no-store"})
+    wants = _everything if follow == "all" and caller.is_admin else own_changes(caller.user_id)
+    return ServerSentEvent(_messages(hub, wants), headers={"Cache-Control": "no-store"})

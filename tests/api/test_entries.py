@@ -396,3 +396,50 @@ async def test_lists_are_newest_first_and_filter(client: Client, world: World) -
     assert [e["ticket"] for e in by_ticket.json()["items"]] == ["ALP-4"]
     by_day = await client.get("/api/entries?first_day=2026-11-24&last_day=2026-11-24", headers=world.headers("dev_a"))
     assert by_day.json()["total"] == 0
+
+
+async def test_cursor_pages_hold_every_entry_once_in_the_lists_order(client: Client, world: World) -> None:
+    for day, start, end in [
+        ("2026-11-24", "08:00", "09:00"),
+        ("2026-11-24", "08:00", "08:30"),  # the same start: ties are broken by id
+        ("2026-11-24", "10:00", "11:00"),
+        ("2026-11-25", "08:00", "09:00"),
+        ("2026-11-26", "07:00", "08:00"),
+        ("2026-11-26", "07:00", "07:45"),
+    ]:
+        assert (await book(client, world, day=day, start=start, end=end)).status_code == 201
+    headers = world.headers("dev_a")
+    by_offset = (await client.get("/api/entries?offset=0&limit=500", headers=headers)).json()
+    assert by_offset["total"] == 7
+    assert by_offset["next_cursor"] is None
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "/api/entries?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = (await client.get(query, headers=headers)).json()
+        assert page["total"] is None  # not counted unless asked for
+        seen += [entry["id"] for entry in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 4
+    assert seen == [entry["id"] for entry in by_offset["items"]]
+
+    counted = (await client.get("/api/entries?limit=2&total=true", headers=headers)).json()
+    assert counted["total"] == 7
+    whole = (await client.get("/api/entries", headers=headers)).json()
+    assert whole["total"] == 7
+    assert whole["next_cursor"] is None
+    legacy = (await client.get("/api/entries?offset=2&limit=2", headers=headers)).json()
+    assert [entry["id"] for entry in legacy["items"]] == seen[2:4]
+    assert (legacy["total"], legacy["offset"]) == (7, 2)
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "WzEsMiwzXQ", "W10", "WyJ4IiwiMDk6MDAiLDFd"])
+async def test_a_cursor_the_list_did_not_hand_out_is_refused(client: Client, world: World, cursor: str) -> None:
+    response = await client.get(f"/api/entries?cursor={cursor}", headers=world.headers("dev_a"))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == "cursor is not one this list handed out"
+    both = await client.get("/api/entries?offset=0&cursor=W10", headers=world.headers("dev_a"))
+    assert both.status_code == 422

@@ -27,7 +27,7 @@ async def test_ready_checks_the_database_and_redis(
     checks = response.json()["checks"]
     assert response.json()["status"] == "ok"
     assert (checks["database"], checks["redis"]) == ({"status": "ok"}, {"status": "ok"})
-    assert checks["plugins"] == {"status": "ok", "detail": "connectors: jira, redmine, tasklog, tasklog-token"}
+    assert checks["plugins"] == {"status": "ok", "detail": "connectors: gitlab, jira, redmine, tasklog, tasklog-token"}
 
 
 async def test_ready_without_redis_configured_is_ready(make_client: AppClientFactory, sqlite_url: str) -> None:

@@ -22,7 +22,7 @@ async def types(client: Client, world: World) -> dict[str, Any]:
 
 async def test_the_types_are_the_installed_connectors_with_what_they_need(client: Client, world: World) -> None:
     found = await types(client, world)
-    assert {"jira", "redmine", "tasklog", "tasklog-token"} <= set(found)
+    assert {"gitlab", "jira", "redmine", "tasklog", "tasklog-token"} <= set(found)
     redmine = found["redmine"]
     assert redmine["auth_mode_field"] == "auth"
     assert redmine["auth_modes"] == [

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -328,3 +328,63 @@ async def test_the_workers_schedule_keeps_the_ticket_cache_fresh(
     await eventually(renamed, within=60, what="the ticket cache read by the worker", logs=workers.logs)
     assert set(await cached()) == {"TL-1", "TL-2"}
     assert tasklog.count("issues") >= 1
+
+
+# --- Leases that follow the worker ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def patient_workers(world: World, redis_url: str, key_line: str, tmp_path: Path) -> Iterator[Workers]:
+    """Workers whose jobs may run for two minutes: a run outlives its 20 s lease many times over."""
+    env = clean_environment(
+        DATABASE_URL=world.database_url,
+        REDIS_URL=redis_url,
+        GATEWAY_SECRET_KEYS=key_line,
+        GATEWAY_JOB_TIMEOUT="120",
+        GATEWAY_LOG_FORMAT="json",
+    )
+    runner = Workers(env, tmp_path)
+    yield runner
+    runner.stop_all()
+
+
+async def test_a_killed_workers_link_is_picked_up_within_a_minute_and_never_while_it_still_runs(
+    world: World, tasklog: FakeTasklog, linked: int, patient_workers: Workers, arq: ArqRedis
+) -> None:
+    link = await link_of(world)
+    first = patient_workers.start()
+    entries = [await book(world, start=f"{8 + n:02d}:00", end=f"{8 + n:02d}:30") for n in range(2)]
+    tasklog.stall_next_create_seconds = 90  # the first create is made, its answer hangs: the run stays alive
+    await enqueue_sync(arq, link.id)
+    await eventually(lambda: tasklog.created_markers, within=30, what="the remote create", logs=patient_workers.logs)
+    held = await link_of(world)
+    assert held.sync_lease_owner is not None
+    assert held.sync_lease_until is not None
+
+    # A second worker is asked to sync the same link (under another job id, so arq runs it) while the first lives.
+    patient_workers.start()
+    await arq.enqueue_job(SYNC_LINK, link.id, _job_id="sync_link:while-running")
+
+    async def renewed_past_the_first_lease() -> bool:
+        now = await link_of(world)
+        return now.sync_lease_until is not None and now.sync_lease_until > held.sync_lease_until + timedelta(seconds=25)
+
+    # The heartbeat keeps the lease alive for longer than one lease length, and nobody takes the link meanwhile.
+    await eventually(renewed_past_the_first_lease, within=60, what="the lease renewed", logs=patient_workers.logs)
+    assert (await link_of(world)).sync_lease_owner == held.sync_lease_owner
+    with tasklog.lock:
+        assert len(tasklog.created_markers) == 1
+
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    killed_at = time.monotonic()
+
+    async def all_synced() -> bool:
+        states = await entry_states(world)
+        return all(states[entry.id] is SyncState.SYNCED for entry in entries)
+
+    await eventually(all_synced, within=60, what="the link picked up again", logs=patient_workers.logs)
+    assert time.monotonic() - killed_at < 60
+    with tasklog.lock:
+        assert sorted(tasklog.created_markers) == sorted(str(entry.uuid) for entry in entries)
+        assert len(tasklog.worklogs) == 2

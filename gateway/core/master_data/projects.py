@@ -20,7 +20,7 @@ from gateway.core.permissions import require_admin, require_manages_customer
 from gateway.core.tickets import TICKET_KEY, TICKET_PREFIX
 from gateway.core.visibility import visible_projects
 
-TicketPrefix = Annotated[str, msgspec.Meta(pattern=TICKET_PREFIX.pattern, max_length=32)]
+TicketPrefix = Annotated[str, msgspec.Meta(pattern=TICKET_PREFIX.pattern, max_length=255)]
 TicketKey = Annotated[str, msgspec.Meta(pattern=TICKET_KEY.pattern, max_length=128)]
 
 

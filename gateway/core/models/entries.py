@@ -60,6 +60,20 @@ class Entry(TimestampMixin, SoftDeleteMixin, Base):
     activity: Mapped[Activity] = relationship(lazy="raise")
     account: Mapped[Account | None] = relationship(lazy="raise")
 
+    # What the API shows for `start`, `end` and `class`; `entries.ENTRY_OUT_COLUMNS` computes the same in SQL, so
+    # an entry read as a row and one read as an object convert to the same output.
+    @property
+    def start_text(self) -> str:
+        return f"{self.start:%H:%M}"
+
+    @property
+    def end_text(self) -> str:
+        return f"{self.end:%H:%M}"
+
+    @property
+    def class_name(self) -> str:
+        return self.entry_class.name
+
     def __repr__(self) -> str:
         return f"Entry(id={self.id!r}, user_id={self.user_id!r}, day={self.day!r}, {self.start!r}-{self.end!r})"
 

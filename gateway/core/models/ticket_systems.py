@@ -65,6 +65,11 @@ class Link(TimestampMixin, Base):
     remote_login: Mapped[str | None] = mapped_column(String(255), default=None)
     # Opaque to core: the connector's position in the tracker's change feed.
     sync_cursor: Mapped[str | None] = mapped_column(Text, default=None)
+    # Opaque to core: the position after the last applied page of an unfinished read from `sync_cursor`, so the
+    # next run goes on from there (`PullPage.next_page`).
+    sync_page: Mapped[str | None] = mapped_column(Text, default=None)
+    # When the next attempt is due after a deferred or failed run (None: as the schedule says).
+    next_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     # Set when the tracker refused the grant (refresh rejected, revoked): the user must connect again.

@@ -17,7 +17,7 @@ from gateway.core.errors import InvalidInput, NotFound
 from gateway.core.models import Entry, User, WorklogSyncState
 from gateway.core.revisions import audited_values, record_revision
 from gateway.core.sync import snapshot
-from gateway.core.sync.engine import end_of
+from gateway.core.sync.snapshot import end_of
 from gateway.core.sync_requests import request_sync_for_entry
 
 

@@ -12,24 +12,22 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, update
 
-from gateway.connectors import Credentials
 from gateway.core.commit_events import CommittedWork
 from gateway.core.enums import SyncState
 from gateway.core.errors import reason_of
-from gateway.core.links import build_connector, live_system
+from gateway.core.links import live_system
 from gateway.core.live import LivePublisher
 from gateway.core.logs import get_logger
 from gateway.core.models import Entry, Link, Project, TicketSystem
 from gateway.core.plugins import ConnectorRegistry
-from gateway.core.secrets_at_rest import open_credentials
-from gateway.core.sync.deferred import Deferred
+from gateway.core.sync.deferred import Deferred, RunAgain
 from gateway.core.sync.engine import SyncDeps, SyncReport, sync_link
 from gateway.core.ticket_cache import upsert_ticket
 from gateway.core.ticket_feed import read_changed_tickets, systems_due
@@ -43,6 +41,8 @@ READ_CHANGED_TICKETS = "read_changed_tickets"
 # Links are pulled at least this often, and tokens refreshed this long before they expire.
 PULL_EVERY = timedelta(minutes=15)
 REFRESH_AHEAD = timedelta(minutes=15)
+# How often the workers look for links whose run died with its worker (an expired lease left behind).
+RECOVER_EVERY_SECONDS = 30
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 
@@ -76,41 +76,84 @@ async def run_pull_link(deps: SyncDeps, link_id: int) -> SyncReport:
 def _unless_busy(deps: SyncDeps, report: SyncReport) -> SyncReport:
     """A link another runner holds is tried again when that lease ends: if the holder died mid-run, its
     unfinished work (say, a create whose answer it never saw) is picked up then. A sync asked for while this one
-    ran goes again at once."""
+    ran, or the rest of a long pull, goes on at once in a new job."""
     if report.busy_until is not None:
         wait = max(1.0, (report.busy_until - deps.clock()).total_seconds())
         raise Deferred("another runner holds the link", retry_after=wait)
+    if report.pull_unfinished:
+        raise RunAgain("the pull goes on from its last committed page")
     if report.requested_again:
-        raise Deferred("asked to sync again while syncing", retry_after=0)
+        raise RunAgain("asked to sync again while syncing")
     return report
 
 
 async def run_refresh_ticket(deps: SyncDeps, system_id: int, key: str) -> bool:
-    """Fetch one ticket into the cache, with the credentials of any connected link of its system."""
+    """Fetch one ticket into the cache, with the credentials (refreshed when due) of a connected link."""
     async with deps.session_factory() as session:
         system = await live_system(session, system_id)
-        connector = build_connector(system, deps.runtime)
-        link = await session.scalar(
-            select(Link).where(
+        link_id = await session.scalar(
+            select(Link.id)
+            .where(
                 Link.ticket_system_id == system_id,
                 Link.enabled.is_(True),
                 Link.access_token.is_not(None),
                 Link.needs_reconnect.is_(False),
             )
+            .order_by(Link.last_sync_at.desc().nulls_last(), Link.id)
         )
-        credentials: Credentials | None = open_credentials(link, deps.runtime.key_ring) if link else None
-        ticket = await connector.fetch_ticket(credentials, key)
+        await session.commit()  # no transaction stays open while the tracker is asked
+        tracker = deps.door.open(system, link_id=link_id)
+        if link_id is not None:
+            await tracker.start()
+        ticket = await tracker.call(
+            lambda credentials: tracker.connector.fetch_ticket(credentials, key), "fetch a ticket"
+        )
         await upsert_ticket(session, system_id, ticket, now=deps.clock())
         await session.commit()
     return True
 
 
+# The one table of jobs: arq's `WorkerSettings` (workers/settings.py) and `InlineQueue` both run these.
 JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
     SYNC_LINK: run_sync_link,
     PULL_LINK: run_pull_link,
     REFRESH_TICKET: run_refresh_ticket,
     READ_CHANGED_TICKETS: read_changed_tickets,
 }
+# Jobs that sync a link (their first argument): a deferral is written on the link as its next attempt.
+LINK_JOBS = frozenset({SYNC_LINK, PULL_LINK})
+
+
+async def note_next_attempt(deps: SyncDeps, link_id: int, delay_seconds: float) -> None:
+    """Write when a deferred link's job runs again, so the sync status shows the real next attempt."""
+    async with deps.session_factory() as session:
+        await session.execute(
+            update(Link)
+            .where(Link.id == link_id)
+            .values(next_sync_at=deps.clock() + timedelta(seconds=delay_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+async def abandoned_links(deps: SyncDeps) -> list[tuple[int, datetime]]:
+    """Links whose lease lapsed while still set: their run died with its worker (a finished run clears it).
+    Each with the lapsed lease's end, which names the recovery job (one per abandoned run)."""
+    now = deps.clock()
+    async with deps.session_factory() as session:
+        rows = (
+            await session.execute(
+                select(Link.id, Link.sync_lease_until)
+                .where(Link.sync_lease_until.is_not(None), Link.sync_lease_until < now, Link.enabled.is_(True))
+                .order_by(Link.id)
+            )
+        ).all()
+    return [(row[0], row[1]) for row in rows if row[1] is not None]
+
+
+def recovery_job_id(link_id: int, lease_until: datetime) -> str:
+    # Not `sync_link:<id>`: the dead worker's job may still count as in progress in arq until its timeout.
+    return job_id(SYNC_LINK, link_id, "recover", int(lease_until.timestamp()))
 
 
 async def due_jobs(deps: SyncDeps) -> list[tuple[str, int]]:
@@ -133,6 +176,8 @@ async def due_links(deps: SyncDeps) -> list[int]:
             select(Link.id)
             .join(TicketSystem, TicketSystem.id == Link.ticket_system_id)
             .where(
+                # A deferred link waits for its retry (its job is queued for then).
+                or_(Link.next_sync_at.is_(None), Link.next_sync_at <= now),
                 Link.enabled.is_(True),
                 Link.needs_reconnect.is_(False),
                 Link.access_token.is_not(None),
@@ -224,11 +269,17 @@ class InlineQueue(_Queue):
             while True:
                 try:
                     await JOBS[name](self.deps, *args)
+                except RunAgain:
+                    attempt = 1
+                    continue
                 except Deferred as deferred:
                     if attempt >= self.max_tries:
                         log.error("job gave up after retries", job=key, error=str(deferred))
                     else:
-                        await asyncio.sleep(retry_delay(deferred, attempt))
+                        delay = retry_delay(deferred, attempt)
+                        if name in LINK_JOBS:
+                            await note_next_attempt(self.deps, args[0], delay)
+                        await asyncio.sleep(delay)
                         attempt += 1
                         continue
                 except Exception:
@@ -243,6 +294,8 @@ class InlineQueue(_Queue):
     async def sweep(self) -> list[tuple[str, int]]:
         """Queue every job that is due: link syncs, ticket-cache reads (the workers' cron does the same)."""
         jobs = await due_jobs(self.deps)
+        due = {link_id for name, link_id in jobs if name == SYNC_LINK}
+        jobs += [(SYNC_LINK, link_id) for link_id, _until in await abandoned_links(self.deps) if link_id not in due]
         for name, argument in jobs:
             await self.enqueue(name, argument)
         return jobs

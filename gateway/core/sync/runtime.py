@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.core.links import ConnectorRuntime
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.settings import Settings
+from gateway.core.sync.context import SyncDeps
 from gateway.core.sync.coordination import Coordinator, LocalCoordinator, RedisCoordinator
-from gateway.core.sync.engine import SyncDeps
 from gateway.core.sync.serialization import deserialize_job, serialize_job
 
 # Jobs carry no callback URL; where one is needed (OAuth) the API builds it from the request.
@@ -50,6 +50,4 @@ def sync_deps(
             public_url=settings.public_url or NO_PUBLIC_URL,
         ),
         coordinator=coordinator,
-        # Longer than a job may run, so a lease outlives only a worker that died holding it.
-        lease_seconds=settings.job_timeout_seconds * 2,
     )

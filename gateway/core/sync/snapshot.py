@@ -44,6 +44,16 @@ def of_remote(worklog: RemoteWorklog, ticket: str | None = None) -> Snapshot:
     )
 
 
+def base_of(worklog: RemoteWorklog, ticket: str | None = None, local_activity: str | None = None) -> dict[str, Any]:
+    """The base stored after a sync: the worklog's snapshot, the gateway activity the entry had then and, for a
+    tracker that keeps activities, the tracker's — so either side's later change of it can be told apart."""
+    base: dict[str, Any] = dict(of_remote(worklog, ticket))
+    base["local_activity"] = local_activity
+    if worklog.activity is not None:
+        base["activity"] = worklog.activity
+    return base
+
+
 def changed_fields(snapshot: Snapshot | dict[str, Any], base: Snapshot | dict[str, Any]) -> set[str]:
     """The fields where `snapshot` differs from `base`; a missing start on either side is no difference."""
     changed = set()
@@ -63,3 +73,9 @@ def day_of(snapshot: Snapshot | dict[str, Any]) -> date:
 def start_of(snapshot: Snapshot | dict[str, Any], default: time) -> time:
     value = snapshot.get("start")
     return time.fromisoformat(value) if value else default
+
+
+def end_of(start: time, minutes: int) -> time | None:
+    """When `minutes` from `start` end on the same day; None past midnight (or for no minutes)."""
+    total = start.hour * 60 + start.minute + minutes
+    return time(total // 60, total % 60) if minutes > 0 and total < 24 * 60 else None

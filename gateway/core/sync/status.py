@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,8 @@ class LinkSyncStatus:
     failed: int
     conflicts: int
     next_run: datetime | None
+    # A run holds a live lease on the link now (a lease a dead worker left behind has lapsed).
+    running: bool
 
 
 async def my_sync_status(session: AsyncSession, caller: Caller) -> list[LinkSyncStatus]:
@@ -37,6 +39,7 @@ async def all_sync_status(session: AsyncSession, caller: Caller) -> list[LinkSyn
 
 
 async def _statuses(session: AsyncSession, condition: object) -> list[LinkSyncStatus]:
+    now = datetime.now(UTC)
     rows = (
         await session.execute(
             select(Link, TicketSystem, User.username)
@@ -70,18 +73,26 @@ async def _statuses(session: AsyncSession, condition: object) -> list[LinkSyncSt
                 pending=counts.get(SyncState.PENDING, 0),
                 failed=counts.get(SyncState.FAILED, 0),
                 conflicts=counts.get(SyncState.CONFLICT, 0),
-                next_run=_next_run(link, counts.get(SyncState.PENDING, 0)),
+                next_run=_next_run(link, counts.get(SyncState.PENDING, 0), now),
+                running=lease_alive(link, now),
             )
         )
     return statuses
 
 
-def _next_run(link: Link, pending: int) -> datetime | None:
-    """When the scheduler will sync the link next (at the latest): now-ish if something waits, else the next pull."""
+def lease_alive(link: Link, now: datetime) -> bool:
+    return link.sync_lease_until is not None and link.sync_lease_until > now
+
+
+def _next_run(link: Link, pending: int, now: datetime) -> datetime | None:
+    """When the link syncs next (at the latest): the retry of a deferred run, now-ish if something waits, else the
+    next pull."""
     if not link.enabled or link.needs_reconnect or link.access_token is None:
         return None
-    if link.sync_lease_until is not None:
+    if lease_alive(link, now):
         return None  # running now
+    if link.next_sync_at is not None and link.next_sync_at > now:
+        return link.next_sync_at
     if pending or (link.sync_requested_at and (not link.last_sync_at or link.sync_requested_at > link.last_sync_at)):
         return link.sync_requested_at or link.last_sync_at
     return link.last_sync_at + PULL_EVERY if link.last_sync_at else None

@@ -4,11 +4,15 @@ Ways to connect (`config.auth`): Cloud OAuth 2.0 (3LO; API calls then go through
 `/ex/jira/{cloudId}`, the cloud id read from `accessible-resources` when the code is exchanged) or a Cloud API
 token (Basic e-mail:token); Data Center personal access tokens (Bearer) or OAuth 1.0a RSA-SHA1.
 
-Worklogs carry the entry's marker as a worklog property (`timetracker`), read back with `expand=properties`.
+Worklogs carry the entry's marker: on Cloud as a worklog property (`timetracker`, read back with
+`expand=properties`); on Data Center, whose worklog bean has no properties (and refuses unknown body fields with
+400), as a tag at the end of the comment (`… [tt:<uuid>]`). A tag is read on both flavours.
 `started` is the user's local wall time with the offset of their Jira time zone (`/myself` → `timeZone`).
 The pull reads Jira's change feeds (`/worklog/updated`, `/worklog/deleted`; the newest minute is left out of
 them, so each read starts a little before the last position seen) and fetches the bodies with `/worklog/list`,
-keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search.
+keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search, and
+each issue the search leaves out (it lags behind writes; Data Center refuses JQL naming a deleted issue) is read on
+its own. Cloud writes send `notifyUsers=false`; scoped Cloud API tokens go through Atlassian's gateway.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import contextlib
 import hashlib
 import re
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -26,6 +30,7 @@ import httpx
 import msgspec
 
 from gateway.connectors import (
+    AuthExpired,
     AuthKind,
     AuthorizationStart,
     AuthRevoked,
@@ -45,9 +50,11 @@ from gateway.connectors import (
     WebhookEvent,
     WebhookEventKind,
     WorklogDraft,
+    add_marker,
     error_for_response,
     hmac_sha256_hex,
     same_secret,
+    split_marker,
 )
 from gateway.plugins.jira.config import JiraConfig
 from gateway.plugins.jira.documents import adf_to_text, text_to_adf
@@ -60,9 +67,13 @@ TICKET_FIELDS = "summary,status,issuetype,project,assignee,timetracking,updated"
 ISSUE_WORKLOG_EVENTS = frozenset({"issue_work_logged", "issue_worklog_updated", "issue_worklog_deleted"})
 # The change feeds leave out the most recent minute: each read starts this long before the last change seen.
 OVERLAP = timedelta(minutes=2)
+# How far back a pull also reads the user's recently changed worklogs from their issues (the feeds lag a minute).
+RECENT = timedelta(minutes=3)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
-PAGE_SIZE = 100  # worklogs per page of an issue's list
+PAGE_SIZE = 5000  # worklogs per page of an issue's list: Jira Cloud's largest
+# Jira's default limit of a text field (jira.text.field.character.limit); the comment with its marker tag fits.
+COMMENT_LIMIT = 32767
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
 TIME_SPENT = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")
 UNIT_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
@@ -147,18 +158,37 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         return
 
     async def account(self, credentials: Credentials) -> RemoteAccount:
-        me = await self._call("GET", "/myself", credentials, "read the account")
+        try:
+            me = await self._call("GET", "/myself", credentials, "read the account")
+        except AuthExpired:
+            if not (self.cloud and self.config.mode == "api_token" and not credentials.site_id):
+                raise
+            # A scoped API token (the only kind service accounts get) is refused on the site and works only
+            # through Atlassian's gateway at /ex/jira/{cloudId}. Once it answers there, the link keeps the cloud
+            # id (`site_id`, stored with the credentials) and every call goes that way.
+            scoped = msgspec.structs.replace(credentials, site_id=await self._tenant_cloud_id())
+            me = await self._call("GET", "/myself", scoped, "read the account")
+            credentials.site_id = scoped.site_id
         return RemoteAccount(id=self._account_id(me), name=me.get("displayName") or "", timezone=me.get("timeZone"))
+
+    async def _tenant_cloud_id(self) -> str:
+        """The site's cloud id, which every Cloud site publishes without authentication at `/_edge/tenant_info`."""
+        url = f"{self.context.base_url.rstrip('/')}/_edge/tenant_info"
+        response = await self._send("GET", url, {"Accept": "application/json"}, None, "read the site's cloud id")
+        cloud_id = response.json().get("cloudId") if response.content else None
+        if not cloud_id:
+            raise Rejected(f"{self.context.base_url} names no cloud id: is it a Jira Cloud site?")
+        return str(cloud_id)
 
     async def _cloud_id(self, credentials: Credentials) -> str:
         url = f"{self.config.api_gateway_url}/oauth/token/accessible-resources"
         headers = {"Authorization": f"Bearer {credentials.access_token}", "Accept": "application/json"}
         response = await self._send("GET", url, headers, None, "list the accessible Jira sites")
-        site = self.context.base_url.rstrip("/")
+        site = _host(self.context.base_url)
         for resource in response.json():
-            if str(resource.get("url", "")).rstrip("/") == site:
+            if _host(str(resource.get("url", ""))) == site:
                 return str(resource["id"])
-        raise Rejected(f"the authorised Atlassian account has no access to {site}")
+        raise Rejected(f"the authorised Atlassian account has no access to {self.context.base_url}")
 
     # Worklogs --------------------------------------------------------------------------------------------------
 
@@ -176,16 +206,21 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
                 params=self._write_params(), json=self._worklog_body(draft, credentials),
             )  # fmt: skip
         except NotFound:
-            # Jira cannot move a worklog to another issue: when the entry's ticket changed, the old worklog is
-            # deleted where it is and a new one made on the new ticket.
+            # Not on the entry's issue: deleted in Jira (NotFound: the gateway marks the entry deleted there), or
+            # moved there to another issue (Cloud moves worklogs; an issue moved to another project changes its
+            # key). A move made in Jira is followed: the worklog is changed where it now is and reported with that
+            # issue's key, so the entry takes the new ticket. Nothing is deleted or created here: creating stays
+            # the engine's exactly-once path.
             existing = await self._worklogs_by_id(credentials, [worklog_id])
             if not existing:
                 raise
-            await self._call(
-                "DELETE", f"/issue/{existing[0]['issueId']}/worklog/{worklog_id}", credentials, "move a worklog",
-                params=self._write_params(),
+            issue_id = str(existing[0]["issueId"])
+            body = await self._call(
+                "PUT", f"/issue/{issue_id}/worklog/{worklog_id}", credentials, f"change worklog {worklog_id}",
+                params=self._write_params(), json=self._worklog_body(draft, credentials),
             )  # fmt: skip
-            return await self.create_worklog(credentials, draft)
+            keys = await self._issue_keys(credentials, {issue_id})
+            return self._worklog(body, keys.get(issue_id, draft.ticket), credentials)
         return self._worklog(body, draft.ticket, credentials)
 
     async def delete_worklog(self, credentials: Credentials, ticket: str, worklog_id: str) -> None:
@@ -197,26 +232,72 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         except NotFound:
             return
 
-    async def find_worklog_by_marker(self, credentials: Credentials, ticket: str, marker: str) -> RemoteWorklog | None:
-        start_at = 0
-        while True:
-            page = await self._call(
-                "GET", f"/issue/{ticket}/worklog", credentials, f"list the worklogs of {ticket}",
-                params={"startAt": start_at, "maxResults": PAGE_SIZE, "expand": "properties"},
-            )  # fmt: skip
-            for item in page.get("worklogs", []):
-                if _marker(item) == marker:
-                    return self._worklog(item, ticket, credentials)
-            start_at += len(page.get("worklogs", []))
-            if not page.get("worklogs") or start_at >= int(page.get("total", 0)):
-                return None
+    async def find_worklog_by_marker(
+        self, credentials: Credentials, ticket: str, marker: str, *, day: date | None = None
+    ) -> RemoteWorklog | None:
+        """The worklog carrying `marker` on `ticket`, read in Jira's largest pages (Cloud: 5000; Data Center
+        answers every worklog of the issue at once). Given the entry's `day`, Cloud reads only the worklogs started
+        within a day of it (`startedAfter`/`startedBefore`)."""
+        params: dict[str, Any] = {}
+        if day is not None and self.cloud:
+            params["startedAfter"] = epoch_ms(datetime.combine(day - timedelta(days=1), time(), UTC))
+            params["startedBefore"] = epoch_ms(datetime.combine(day + timedelta(days=2), time(), UTC))
+        for item in await self._issue_worklogs(credentials, ticket, params):
+            if _marker(item) == marker:
+                return self._worklog(item, ticket, credentials)
+        return None
+
+    async def _issue_worklogs(
+        self, credentials: Credentials, issue: str, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every worklog of an issue (within `params`' dates). Offset pages can skip a worklog when another one is
+        deleted meanwhile: when the total changed during the read, it is read once more."""
+        for _attempt in range(2):
+            items: list[dict[str, Any]] = []
+            totals: set[int] = set()
+            while True:
+                page = await self._call(
+                    "GET", f"/issue/{issue}/worklog", credentials, f"list the worklogs of {issue}",
+                    params={"startAt": len(items), "maxResults": PAGE_SIZE, **params} | self._expand(),
+                )  # fmt: skip
+                found = page.get("worklogs", [])
+                items += found
+                totals.add(int(page.get("total", 0)))
+                if not found or len(items) >= int(page.get("total", 0)):
+                    break
+            if len(totals) == 1:
+                break
+        return items
+
+    async def _recent_worklogs(self, credentials: Credentials) -> list[RemoteWorklog]:
+        """The user's worklogs changed in the last few minutes, read from their issues.
+
+        The change feeds leave out the newest minute, so the pull a webhook starts would not see the change the
+        webhook announced. Issues the user has logged work on and that changed lately (`worklogAuthor =
+        currentUser() AND updated >= -3m`; a worklog change updates its issue) are read whole, keeping the user's
+        worklogs changed in that time. Deletions of the newest minute still wait for the feed. Best effort: a
+        refused search leaves it to the feeds.
+        """
+        since = datetime.now(UTC) - RECENT
+        jql = f"worklogAuthor = currentUser() AND updated >= -{int(RECENT.total_seconds() // 60)}m"
+        try:
+            issues = [issue async for issue in self.search_issues(credentials, jql, fields="key")]
+        except Rejected:
+            return []
+        recent: list[RemoteWorklog] = []
+        for issue in issues:
+            for item in await self._issue_worklogs(credentials, str(issue["id"]), {}):
+                changed = parse_jira_datetime(str(item.get("updated") or item["started"]))
+                if self._is_own(item, credentials) and changed >= since:
+                    recent.append(self._worklog(item, str(issue["key"]), credentials))
+        return recent
 
     async def pull_worklogs(self, credentials: Credentials, cursor: str | None, page: str | None) -> PullPage:
         state = msgspec.json.decode(page, type=PullState) if page else self._first_state(cursor)
         if state.phase == "updated":
             feed = await self._call(
                 "GET", "/worklog/updated", credentials, "read the changed worklogs",
-                params={"since": state.since, "expand": "properties"},
+                params={"since": state.since} | self._expand(),
             )  # fmt: skip
             values = feed.get("values", [])
             state.updated = max([state.updated, *(int(v["updatedTime"]) for v in values)])
@@ -240,7 +321,9 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             state.since = _next_since(feed, state.since)
             return PullPage(worklogs=[], deleted_ids=deleted, next_page=msgspec.json.encode(state).decode())
         cursor_out = msgspec.json.encode({"updated": state.updated, "deleted": state.deleted}).decode()
-        return PullPage(worklogs=[], deleted_ids=deleted, cursor=cursor_out)
+        # The feeds' cursor stays where they were read to: the recent worklogs come again through them later.
+        recent = await self._recent_worklogs(credentials)
+        return PullPage(worklogs=recent, deleted_ids=deleted, cursor=cursor_out)
 
     def _first_state(self, cursor: str | None) -> PullState:
         if cursor:
@@ -265,18 +348,36 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         for offset in range(0, len(ids), LIST_LIMIT):
             chunk = [int(i) for i in ids[offset : offset + LIST_LIMIT]]
             bodies += await self._call(
-                "POST", "/worklog/list", credentials, "read worklogs", params={"expand": "properties"},
+                "POST", "/worklog/list", credentials, "read worklogs", params=self._expand(),
                 json={"ids": chunk},
             )  # fmt: skip
         return bodies
 
     async def _issue_keys(self, credentials: Credentials, issue_ids: set[str]) -> dict[str, str]:
+        """The keys of the issues `issue_ids`: one search per hundred, then each issue the search left out on its own.
+
+        The search is not read-after-write consistent (Atlassian's "search and reconcile": it lags seconds to
+        minutes behind writes), and Data Center refuses with 400 JQL naming an issue deleted since the feed listed
+        its worklog. Either would drop worklogs while the cursor moves past them; an issue Jira no longer has
+        (404 on its own) is gone with its worklogs.
+        """
         keys: dict[str, str] = {}
         ordered = sorted(issue_ids, key=int)
         for offset in range(0, len(ordered), SEARCH_CHUNK):
             jql = f"id in ({','.join(ordered[offset : offset + SEARCH_CHUNK])})"
-            async for issue in self.search_issues(credentials, jql, fields="key"):
-                keys[str(issue["id"])] = str(issue["key"])
+            with contextlib.suppress(Rejected):
+                async for issue in self.search_issues(credentials, jql, fields="key"):
+                    keys[str(issue["id"])] = str(issue["key"])
+        for issue_id in ordered:
+            if issue_id in keys:
+                continue
+            try:
+                issue = await self._call(
+                    "GET", f"/issue/{issue_id}", credentials, f"read issue {issue_id}", params={"fields": "key"}
+                )
+            except NotFound:
+                continue
+            keys[issue_id] = str(issue["key"])
         return keys
 
     # Tickets ---------------------------------------------------------------------------------------------------
@@ -373,13 +474,27 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
     # Plumbing --------------------------------------------------------------------------------------------------
 
     def _write_params(self) -> dict[str, str]:
-        return {"adjustEstimate": self.config.adjust_estimate, "expand": "properties"}
+        params: dict[str, str] = {"adjustEstimate": self.config.adjust_estimate}
+        if self.cloud:
+            # Cloud e-mails the issue's watchers about every worklog write unless told not to (the parameter needs
+            # no extra permission on worklogs). Data Center has no such parameter: its notification scheme decides.
+            params["notifyUsers"] = "false"
+        return params | self._expand()
+
+    def _expand(self) -> dict[str, str]:
+        # Data Center documents no `expand` on worklog reads or writes (jira.js src/server): none is sent there.
+        return {"expand": "properties"} if self.cloud else {}
 
     def _worklog_body(self, draft: WorklogDraft, credentials: Credentials) -> dict[str, Any]:
+        started = started_text(draft.day, draft.start, credentials.timezone)
+        if not self.cloud:
+            # Data Center's WorklogJsonBean has no `properties`: the marker travels as the comment's tag.
+            comment = add_marker(draft.description, draft.marker, max_length=COMMENT_LIMIT)
+            return {"started": started, "timeSpentSeconds": draft.minutes * 60, "comment": comment}
         return {
-            "started": started_text(draft.day, draft.start, credentials.timezone),
+            "started": started,
             "timeSpentSeconds": draft.minutes * 60,
-            "comment": text_to_adf(draft.description) if self.cloud else draft.description,
+            "comment": text_to_adf(draft.description),
             "properties": [{"key": MARKER_PROPERTY, "value": {"entry": draft.marker}}],
         }
 
@@ -391,7 +506,7 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             day=day,
             start=start,
             minutes=round(_seconds(item) / 60),
-            description=adf_to_text(item.get("comment")),
+            description=split_marker(adf_to_text(item.get("comment")))[0],
             updated_at=parse_jira_datetime(str(item.get("updated") or item["started"])).astimezone(UTC),
             author_id=self._account_id(item.get("author") or {}) or None,
             marker=_marker(item),
@@ -413,6 +528,9 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         if self.config.mode == "oauth2":
             if not credentials.site_id:
                 raise AuthRevoked("this Jira link does not know its Atlassian site; connect again")
+            return f"{self.config.api_gateway_url}/ex/jira/{credentials.site_id}/rest/api/3"
+        if credentials.site_id:
+            # A scoped API token: through the gateway (see `account`).
             return f"{self.config.api_gateway_url}/ex/jira/{credentials.site_id}/rest/api/3"
         return f"{self.context.base_url}/rest/api/3"
 
@@ -461,6 +579,13 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         return response
 
 
+def _host(url: str) -> tuple[str, int | None]:
+    """A site's host and non-default port: the same site whatever the scheme, path or letter case."""
+    parts = urlparse(url if "//" in url else f"//{url}")
+    port = parts.port if parts.port not in (80, 443) else None
+    return (parts.hostname or "").lower(), port
+
+
 def _since(position: int) -> int:
     return max(0, position - int(OVERLAP.total_seconds() * 1000))
 
@@ -489,11 +614,13 @@ def _seconds(item: dict[str, Any]) -> int:
 
 
 def _marker(item: dict[str, Any]) -> str | None:
+    """The marker of a worklog: its property (Cloud), else the tag at the end of its comment (Data Center)."""
     for prop in item.get("properties") or []:
         if prop.get("key") == MARKER_PROPERTY and isinstance(prop.get("value"), dict):
             entry = prop["value"].get("entry")
-            return str(entry) if entry else None
-    return None
+            if entry:
+                return str(entry)
+    return split_marker(adf_to_text(item.get("comment")))[1]
 
 
 def _reason(response: httpx.Response) -> str:

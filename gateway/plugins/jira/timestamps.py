@@ -24,8 +24,17 @@ def zone(name: str | None) -> tzinfo | None:
 
 
 def started_text(day: date, start: time, timezone: str | None) -> str:
-    """The local day and start as Jira's `started` (UTC when the user's zone is unknown)."""
-    moment = datetime.combine(day, start, tzinfo=zone(timezone) or UTC)
+    """The local day and start as Jira's `started` (UTC when the user's zone is unknown).
+
+    A wall time that the zone skips (inside a daylight-saving gap) is refused: written with either offset it
+    would come back an hour off, and the entry and the worklog would never agree.
+    """
+    where = zone(timezone) or UTC
+    moment = datetime.combine(day, start, tzinfo=where)
+    if moment.astimezone(UTC).astimezone(where).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        raise Rejected(
+            f"{day.isoformat()} {start:%H:%M} does not exist in {timezone} (the clocks skip it): choose another start"
+        )
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}{moment:%z}"
 
 
@@ -38,9 +47,9 @@ def parse_jira_datetime(text: str) -> datetime:
 
 
 def local_day_and_start(text: str, timezone: str | None) -> tuple[date, time]:
-    """A `started` value as the user's local day and start (as written, when the zone is unknown)."""
+    """A `started` value as the user's local day and start (UTC when the zone is unknown, as pushes write it)."""
     moment = parse_jira_datetime(text)
-    local = moment.astimezone(zone(timezone)) if timezone else moment
+    local = moment.astimezone(zone(timezone) or UTC)
     return local.date(), local.time().replace(second=0, microsecond=0, tzinfo=None)
 
 

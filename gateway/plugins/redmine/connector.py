@@ -96,10 +96,15 @@ class RedmineConnector(OAuth2Connector[RedmineConfig]):
             Capability.DELETION_FEED,
             Capability.CHANGED_TICKETS,
             Capability.SEARCH,
+            # `PUT /time_entries/{id}.json` takes another `issue_id`: the entry keeps its id and history.
+            Capability.MOVE_WORKLOG,
         }
     )
 
     # Linking ---------------------------------------------------------------------------------------------------
+
+    # Redmine's active activities by name (casefolded), read once per connector when a name needs looking up.
+    _activities: dict[str, int] | None = None
 
     def oauth2_client(self) -> OAuth2Client:
         if self.config.auth != "oauth2" or not self.config.client_id:
@@ -136,15 +141,17 @@ class RedmineConnector(OAuth2Connector[RedmineConfig]):
     # Worklogs --------------------------------------------------------------------------------------------------
 
     async def create_worklog(self, credentials: Credentials, draft: WorklogDraft) -> RemoteWorklog:
+        entry = await self._entry(draft, update=False)
         body = await self._call(
-            "POST", "/time_entries.json", credentials, "create a time entry", json={"time_entry": self._entry(draft)}
+            "POST", "/time_entries.json", credentials, "create a time entry", json={"time_entry": entry}
         )
         return _worklog(body["time_entry"])
 
     async def update_worklog(self, credentials: Credentials, worklog_id: str, draft: WorklogDraft) -> RemoteWorklog:
+        # `issue_id` may name another issue: Redmine moves the entry (same id, its journal kept).
         await self._call(
             "PUT", f"/time_entries/{worklog_id}.json", credentials, "update a time entry",
-            json={"time_entry": self._entry(draft)},
+            json={"time_entry": await self._entry(draft, update=True)},
         )  # fmt: skip
         # Redmine answers 204 without a body: read the entry back.
         body = await self._call("GET", f"/time_entries/{worklog_id}.json", credentials, "read a time entry")
@@ -246,8 +253,9 @@ class RedmineConnector(OAuth2Connector[RedmineConfig]):
 
     # Plumbing --------------------------------------------------------------------------------------------------
 
-    def _entry(self, draft: WorklogDraft) -> dict[str, Any]:
-        activity_id = self.config.activity_map.get(draft.activity or "", self.config.default_activity_id)
+    async def _entry(self, draft: WorklogDraft, *, update: bool) -> dict[str, Any]:
+        # An update without an activity leaves Redmine's as it is (the gateway's did not change).
+        activity_id = None if update and draft.activity is None else await self._activity_id(draft.activity)
         entry: dict[str, Any] = {
             "issue_id": _issue_id(draft.ticket),
             "spent_on": draft.day.isoformat(),
@@ -258,6 +266,22 @@ class RedmineConnector(OAuth2Connector[RedmineConfig]):
         if activity_id is not None:
             entry["activity_id"] = activity_id
         return entry
+
+    async def _activity_id(self, name: str | None) -> int | None:
+        """Redmine's activity for a gateway activity: the configured map, else Redmine's activity of the same name
+        (an activity pulled from Redmine goes back as it came), else the default."""
+        if name is None:
+            return self.config.default_activity_id
+        if name in self.config.activity_map:
+            return self.config.activity_map[name]
+        if self._activities is None:
+            body = await self._call("GET", "/enumerations/time_entry_activities.json", None, "read the activities")
+            self._activities = {
+                item["name"].casefold(): int(item["id"])
+                for item in body["time_entry_activities"]
+                if item.get("active", True)
+            }
+        return self._activities.get(name.casefold(), self.config.default_activity_id)
 
     def _headers(self, credentials: Credentials | None) -> dict[str, str]:
         if self.config.auth == "admin":
@@ -313,8 +337,9 @@ def _version(item: dict[str, Any]) -> str:
     content counts too.
     """
     return fingerprint(
-        item["updated_on"], item["spent_on"], item["hours"], item.get("comments"), (item.get("issue") or {}).get("id")
-    )
+        item["updated_on"], item["spent_on"], item["hours"], item.get("comments"), (item.get("issue") or {}).get("id"),
+        (item.get("activity") or {}).get("id"),
+    )  # fmt: skip
 
 
 def _issue_id(ticket: str) -> str:
@@ -336,6 +361,7 @@ def _worklog(item: dict[str, Any]) -> RemoteWorklog:
         updated_at=datetime.fromisoformat(item["updated_on"].replace("Z", "+00:00")),
         author_id=str(item["user"]["id"]) if item.get("user") else None,
         marker=marker,
+        activity=(item.get("activity") or {}).get("name"),
     )
 
 

@@ -8,7 +8,7 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
-from gateway.connectors import Rejected, Transient
+from gateway.connectors import Transient
 from gateway.core.enums import SyncState
 from gateway.core.models import Project, SyncRun, UnmappedWorklog
 from gateway.core.revisions import list_revisions
@@ -120,22 +120,26 @@ async def test_a_server_error_defers_with_backoff_and_loses_nothing(sync_env: Sy
     assert len(sync_env.remote()) == 1
 
 
-async def test_a_refused_pull_is_recorded_as_a_failed_run_not_as_a_sync(sync_env: SyncEnv) -> None:
+async def test_a_refused_pull_is_recorded_on_the_run_and_the_link_and_the_pushes_still_go_out(
+    sync_env: SyncEnv,
+) -> None:
     entry = await sync_env.book()
     sync_env.fake.fail_next(422)
-    with pytest.raises(Rejected):
-        await sync_env.sync()
+    report = await sync_env.sync()
+    assert (report.pull_error or "").startswith("pull failed: read changed worklogs: the tracker refused it (422)")
     link = await sync_env.link()
-    assert (link.last_error or "").startswith("failed: read changed worklogs: the tracker refused it (422)")
-    assert link.last_sync_at is None
+    assert (link.last_error or "").startswith("pull failed: read changed worklogs: the tracker refused it (422)")
+    assert link.last_sync_at is None  # not a sync: the tracker's changes were not read
     assert link.sync_lease_owner is None
     async with sync_env.session() as session:
         run = await session.scalar(select(SyncRun))
     assert run is not None
-    assert (run.error or "").startswith("failed:")
-    assert (await sync_env.entry(entry.id)).sync_state is SyncState.PENDING
+    assert (run.error or "").startswith("pull failed:")
+    assert run.pushed == 1
+    assert (await sync_env.entry(entry.id)).sync_state is SyncState.SYNCED
     await sync_env.sync()
     assert (await sync_env.link()).last_error is None
+    assert len(sync_env.remote()) == 1
 
 
 async def test_an_expired_token_is_refreshed_and_the_call_repeated(sync_env: SyncEnv) -> None:
@@ -234,7 +238,7 @@ async def test_a_deletion_in_the_tracker_keeps_the_entry_marked(sync_env: SyncEn
     assert report.remote_deleted == 1
 
 
-async def test_a_partial_read_changes_nothing_and_moves_no_cursor(sync_env: SyncEnv) -> None:
+async def test_a_read_that_stops_midway_resumes_from_its_last_committed_page(sync_env: SyncEnv) -> None:
     first_id, first_worklog = await synced_entry(sync_env, start="08:00", end="09:00")
     second_id, _ = await synced_entry(sync_env, start="10:00", end="11:00")
     cursor = (await sync_env.link()).sync_cursor
@@ -242,14 +246,13 @@ async def test_a_partial_read_changes_nothing_and_moves_no_cursor(sync_env: Sync
     for n in range(3):
         sync_env.fake.add_worklog("u1", "TL-2", "2026-11-25", 15, f"remote {n}")
     sync_env.fake.remove_worklog(first_worklog)  # reported deleted on the first page
-    # The second page fails: the read is incomplete.
+    # The second page fails (pages of two): the read stops after the first page was applied.
     original = sync_env.deps.runtime.registry.require("tasklog").connector.pull_worklogs
-    calls = 0
+    pages: list[str | None] = []
 
     async def failing_second_page(self, credentials, cursor, page):  # type: ignore[no-untyped-def]
-        nonlocal calls
-        calls += 1
-        if calls == 2:
+        pages.append(page)
+        if len(pages) == 2:
             raise Transient("connection dropped")
         return await original(self, credentials, cursor, page)
 
@@ -258,15 +261,25 @@ async def test_a_partial_read_changes_nothing_and_moves_no_cursor(sync_env: Sync
     try:
         with pytest.raises(Deferred):
             await sync_env.sync()
+        link = await sync_env.link()
+        assert link.sync_cursor == cursor  # the cursor moves only when the read is complete …
+        assert link.sync_page is not None  # … but the first page is committed, with the position after it
+        # The first page (two worklogs: the second entry's own, pushed after the last read, and one made in
+        # Tasklog) is applied: one import.
+        assert len(await sync_env.entries()) == 3
+        # A deletion is applied only once the read is complete.
+        assert (await sync_env.entry(first_id)).sync_state is SyncState.SYNCED
+
+        await sync_env.sync()
     finally:
         connector_class.pull_worklogs = original  # type: ignore[method-assign]
-    assert (await sync_env.entry(first_id)).sync_state is SyncState.SYNCED  # not marked deleted
-    assert len(await sync_env.entries()) == 2  # nothing imported
-    assert (await sync_env.link()).sync_cursor == cursor
-    await sync_env.sync()
+    assert pages[2] == pages[1]  # the next run went on from the page that failed, not from the start
     assert (await sync_env.entry(first_id)).sync_state is SyncState.REMOTE_DELETED
     assert (await sync_env.entry(second_id)).sync_state is SyncState.SYNCED
-    assert len(await sync_env.entries()) == 5
+    assert len(await sync_env.entries()) == 5  # each remote worklog imported once
+    link = await sync_env.link()
+    assert (link.sync_cursor, link.sync_page) != (cursor, None)
+    assert link.sync_page is None
 
 
 async def test_a_worklog_made_in_the_tracker_is_imported_without_echo(sync_env: SyncEnv) -> None:

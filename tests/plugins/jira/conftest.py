@@ -37,7 +37,9 @@ class JiraSetup:
         settings: dict[str, object] = {"flavour": self.flavour, "auth": self.auth, **extra}
         if self.auth == "oauth2":
             settings |= {"client_id": self.fake.client_id, "auth_url": self.fake.base_url}
-            settings |= {"api_gateway_url": self.fake.base_url}
+        if self.flavour == "cloud":
+            # Atlassian's API gateway (OAuth 2.0 and scoped API tokens) is the fake too, on loopback.
+            settings.setdefault("api_gateway_url", self.fake.base_url)
         if self.auth == "oauth1":
             settings["consumer_key"] = self.fake.consumer_key
         return JiraConfig(**settings)  # type: ignore[arg-type]

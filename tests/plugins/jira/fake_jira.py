@@ -13,6 +13,11 @@ What it models:
   JSON body, `accessible-resources`, API calls under `/ex/jira/{cloudId}`), expiring access tokens, rotating
   refresh tokens whose reuse revokes the grant; Data Center PATs (Bearer only) and OAuth 1.0a RSA-SHA1 (request
   token, authorise, access token under `/plugins/servlet/oauth/`, every call's signature checked).
+- Real Jira where it hurts (docs/trackers.md names the source of each): Data Center without worklog properties
+  or `expand`, refusing unknown body fields with 400 "Unrecognized field" and JQL naming an unknown issue with
+  400; a search that lags behind writes (`add_issue(indexed=False)`, `reconcileIssues` on Cloud); watchers mailed
+  (`notifications`) unless Cloud is sent `notifyUsers=false`; worklogs moved between issues (`move_worklog`);
+  scoped API tokens refused on the site and accepted under `/ex/jira/{cloudId}`, `/_edge/tenant_info`.
 - Failures: `fail_next(status, headers)` for the next REST call; 429 `jira-per-issue-on-write` when one issue
   takes more than `issue_write_limit` writes in 2 seconds; Jira's error bodies (`errorMessages`, `errors`).
 - Webhooks: `webhook(...)` builds a delivery signed like Jira's (`X-Hub-Signature`, a stable
@@ -57,6 +62,12 @@ from tests.plugins.jira.contract import ContractViolation, check_request, check_
 STARTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 WORKLOG_PATH = re.compile(r"^/issue/(?P<issue>[^/]+)/worklog(?:/(?P<id>[^/]+))?$")
 FEED_GAP_MS = 60_000  # the change feeds leave out the newest minute
+# The fields of Data Center's WorklogJsonBean (jira.js src/server/models/worklog.ts): anything else in a body is
+# refused by Jackson with 400 "Unrecognized field", and there is no `properties` to expand.
+DC_WORKLOG_FIELDS = frozenset({
+    "author", "comment", "created", "id", "issueId", "self", "started", "timeSpent", "timeSpentSeconds",
+    "updateAuthor", "updated", "visibility",
+})  # fmt: skip
 
 
 @dataclass
@@ -67,6 +78,9 @@ class JiraUser:
     email: str
     timezone: str
     token: str  # Cloud API token or DC personal access token
+    # A scoped Cloud API token (service accounts get only these): refused on the site, accepted (Basic) through
+    # Atlassian's gateway at /ex/jira/{cloudId} ("Manage API tokens for your Atlassian account", Atlassian support).
+    scoped: bool = False
 
 
 @dataclass
@@ -107,13 +121,22 @@ class FakeJira:
         self.feed_page_size = feed_page_size
         self.base_url = ""
         self.cloud_id = "f2b1c6a8-0000-4000-8000-000000000001"
+        # The site's address as accessible-resources names it (the fake's own address unless set).
+        self.site_url: str | None = None
+        # Other sites the grant reaches (accessible-resources lists every site the user consented to).
+        self.other_sites: list[dict[str, Any]] = []
         self.users: dict[str, JiraUser] = {}
         self.issues: dict[str, Issue] = {}
+        # Issues the search index has not caught up with: the search is not read-after-write consistent.
+        self.unindexed: set[str] = set()
         self.worklogs: dict[str, Worklog] = {}
         self.deleted: list[tuple[str, int]] = []  # (worklog id, deletion time ms)
         self.ids = itertools.count(10000)
         self.failures: deque[tuple[int, dict[str, str]]] = deque()
         self.violations: list[str] = []
+        # E-mails to the issue's watchers: (event, issue key). Cloud sends them unless `notifyUsers=false`; Data
+        # Center has no such parameter on worklogs (jira.js src/server) and follows the notification scheme.
+        self.notifications: list[tuple[str, str]] = []
         self.requests: list[tuple[str, str, dict[str, Any], Any]] = []
         self.issue_write_limit = 20
         self.issue_writes: dict[str, deque[float]] = defaultdict(deque)
@@ -152,10 +175,16 @@ class FakeJira:
         self.users[ident] = user
         return user
 
-    def add_issue(self, key: str, summary: str = "An issue") -> Issue:
+    def add_issue(self, key: str, summary: str = "An issue", *, indexed: bool = True) -> Issue:
+        """An issue; `indexed=False` leaves it out of searches until `index()` (the search lags behind writes)."""
         issue = Issue(id=str(next(self.ids)), key=key, summary=summary)
         self.issues[key] = issue
+        if not indexed:
+            self.unindexed.add(issue.id)
         return issue
+
+    def index(self) -> None:
+        self.unindexed.clear()
 
     def add_worklog(
         self, user: JiraUser, key: str, started: datetime, minutes: int, comment: str, *, age: timedelta | None = None
@@ -167,6 +196,7 @@ class FakeJira:
         worklog = Worklog(str(next(self.ids)), issue.id, user.id, started, minutes * 60, body, [], now, now)
         self.worklogs[worklog.id] = worklog
         issue.time_spent += worklog.seconds
+        _touch(issue, now)
         return worklog
 
     def edit_worklog(self, worklog_id: str, minutes: int, *, age: timedelta | None = None) -> None:
@@ -175,6 +205,18 @@ class FakeJira:
         self.issues_by_id()[worklog.issue_id].time_spent += minutes * 60 - worklog.seconds
         worklog.seconds = minutes * 60
         worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
+        _touch(self.issues_by_id()[worklog.issue_id], worklog.updated)
+
+    def move_worklog(self, worklog_id: str, key: str, *, age: timedelta | None = None) -> None:
+        """Move a worklog to another issue in Jira itself, as Cloud's "move worklogs" does (its id stays)."""
+        worklog = self.worklogs[worklog_id]
+        issues = self.issues_by_id()
+        issues[worklog.issue_id].time_spent -= worklog.seconds
+        worklog.issue_id = self.issues[key].id
+        self.issues[key].time_spent += worklog.seconds
+        worklog.updated = self._distinct(datetime.now(UTC) - (timedelta(minutes=5) if age is None else age))
+        _touch(issues[worklog.issue_id], worklog.updated)
+        _touch(self.issues[key], worklog.updated)
 
     def _distinct(self, moment: datetime) -> datetime:
         # Changes made in one burst get distinct milliseconds, as real ones practically do.
@@ -186,12 +228,15 @@ class FakeJira:
         self.issues_by_id()[worklog.issue_id].time_spent -= worklog.seconds
         when = datetime.now(UTC) - (timedelta(minutes=5) if age is None else age)
         self.deleted.append((worklog_id, _ms(when)))
+        _touch(self.issues_by_id()[worklog.issue_id], when)
 
     def age_everything(self, by: timedelta = timedelta(minutes=5)) -> None:
         """Move every change back in time, as if the newest minute had passed."""
         for worklog in self.worklogs.values():
             worklog.updated -= by
             worklog.created -= by
+        for issue in self.issues.values():
+            issue.updated -= by
         self.deleted = [(ident, when - int(by.total_seconds() * 1000)) for ident, when in self.deleted]
 
     def issue_oauth_tokens(self, user: JiraUser) -> tuple[str, str]:
@@ -206,6 +251,15 @@ class FakeJira:
         token = secrets.token_hex(12)
         self.oauth1_tokens[token] = user.id
         return token
+
+    def marker_of(self, worklog: Worklog) -> str | None:
+        """The gateway's marker on a worklog, wherever the connector put it (a property, or the comment's tag)."""
+        for prop in worklog.properties:
+            if prop.get("key") == "timetracker" and isinstance(prop.get("value"), dict):
+                return str(prop["value"].get("entry"))
+        text = worklog.comment if isinstance(worklog.comment, str) else _adf_text(worklog.comment or {})
+        found = re.search(r"\[tt:([^\]\s]+)\]\s*$", text)
+        return found.group(1) if found else None
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
         self.failures.append((status, headers or {}))
@@ -253,6 +307,9 @@ class FakeJira:
             return self._oauth1(method, path.rsplit("/", 1)[1], query, headers, body, str(request.url))
         if path in ("/authorize", "/oauth/token", "/oauth/token/accessible-resources"):
             return self._oauth2(path, query, headers, body)
+        if path == "/_edge/tenant_info" and self.flavour == "cloud":
+            # Every Cloud site names its cloud id here, without authentication.
+            return Response({"cloudId": self.cloud_id})
         found = re.match(r"^(?:/ex/jira/(?P<cloud>[^/]+))?/rest/api/(?P<version>\d)(?P<rest>/.*)$", path)
         if found is None or int(found["version"]) != self.version:
             return self._error(404, "no such resource")
@@ -293,7 +350,7 @@ class FakeJira:
             items = [self.worklogs[i] for i in ids if i in self.worklogs]
             return Response([self._worklog_json(w, user, self.version, expand=_expands(query)) for w in items])
         if rest in ("/search", "/search/jql") and method == "GET":
-            return self._search(rest, query)
+            return self._search(rest, query, user)
         issue_match = re.match(r"^/issue/([^/]+)$", rest)
         if issue_match and method == "GET":
             issue = self._issue(issue_match[1])
@@ -317,6 +374,9 @@ class FakeJira:
         if method == "GET" and worklog_id is None:
             return self._issue_worklogs(issue, query, user)
         if method in ("POST", "PUT"):
+            refused = _unrecognized(body) if self.flavour != "cloud" else None
+            if refused:
+                return self._error(400, refused)
             limited = self._write_limited(issue)
             if limited is not None:
                 return limited
@@ -331,6 +391,8 @@ class FakeJira:
             )  # fmt: skip
             self.worklogs[worklog.id] = worklog
             issue.time_spent += worklog.seconds
+            _touch(issue, now)
+            self._notify("issue_work_logged", issue, query)
             return Response(self._worklog_json(worklog, user, self.version, expand=expand), status_code=201)
         worklog = self.worklogs.get(worklog_id or "")
         if worklog is None or worklog.issue_id != issue.id:
@@ -354,22 +416,37 @@ class FakeJira:
                 worklog.properties = body["properties"]
             worklog.updated = datetime.now(UTC)
             issue.time_spent += worklog.seconds
+            _touch(issue, worklog.updated)
+            self._notify("issue_worklog_updated", issue, query)
             return Response(self._worklog_json(worklog, user, self.version, expand=expand))
         if method == "DELETE":
             self.worklogs.pop(worklog.id)
             issue.time_spent -= worklog.seconds
             self.deleted.append((worklog.id, _ms(datetime.now(UTC))))
+            _touch(issue, datetime.now(UTC))
+            self._notify("issue_worklog_deleted", issue, query)
             return Response(b"", status_code=204)
         return self._error(405, "method not allowed")
+
+    def _notify(self, event: str, issue: Issue, query: dict[str, Any]) -> None:
+        if self.flavour == "cloud" and str(query.get("notifyUsers", "true")).lower() == "false":
+            return
+        self.notifications.append((event, issue.key))
 
     def _issue_worklogs(self, issue: Issue, query: dict[str, Any], user: JiraUser) -> Response[Any]:
         start_at, max_results = int(query.get("startAt", 0)), min(int(query.get("maxResults", 5000)), 5000)
         after = int(query["startedAfter"]) if "startedAfter" in query else None
+        before = int(query["startedBefore"]) if "startedBefore" in query else None
+        if self.flavour != "cloud":
+            # Data Center's GET /issue/{key}/worklog takes no paging or date parameters: every worklog, one page.
+            start_at, max_results, after, before = 0, 1 << 20, None, None
         items = sorted(
             (
                 w
                 for w in self.worklogs.values()
-                if w.issue_id == issue.id and (after is None or _ms(w.started) >= after)
+                if w.issue_id == issue.id
+                and (after is None or _ms(w.started) >= after)
+                and (before is None or _ms(w.started) < before)
             ),
             key=lambda w: (w.started, int(w.id)),
         )
@@ -397,7 +474,8 @@ class FakeJira:
         values = []
         for ident, when, props in page:
             value: dict[str, Any] = {"worklogId": int(ident), "updatedTime": when}
-            value["properties"] = props if kind == "updated" and "properties" in _expands(query) else []
+            wanted = kind == "updated" and "properties" in _expands(query) and self.flavour == "cloud"
+            value["properties"] = props if wanted else []
             values.append(value)
         body: dict[str, Any] = {
             "values": values,
@@ -410,7 +488,7 @@ class FakeJira:
             body["nextPage"] = f"{self.base_url}/rest/api/{self.version}/worklog/{kind}?since={until}"
         return Response(body)
 
-    def _search(self, rest: str, query: dict[str, Any]) -> Response[Any]:
+    def _search(self, rest: str, query: dict[str, Any], user: JiraUser) -> Response[Any]:
         cloud = self.flavour == "cloud"
         if cloud and rest == "/search":
             return self._error(410, "The requested API has been removed. Please use /rest/api/3/search/jql.")
@@ -421,12 +499,28 @@ class FakeJira:
         text = re.fullmatch(
             r'\s*summary\s*~\s*"((?:[^"\\]|\\.)*)"\s*ORDER BY updated DESC\s*', jql, flags=re.IGNORECASE
         )
+        worked = re.fullmatch(
+            r"\s*worklogAuthor\s*=\s*currentUser\(\)\s+AND\s+updated\s*>=\s*-(\d+)m\s*", jql, flags=re.IGNORECASE
+        )
         if found is not None:
             wanted = {part.strip().strip('"') for part in found[2].split(",") if part.strip()}
             attribute = found[1].lower()
             matches = sorted(
                 (issue for issue in self.issues.values() if getattr(issue, attribute) in wanted),
                 key=lambda i: int(i.id),
+            )
+            missing = sorted(wanted - {getattr(issue, attribute) for issue in matches})
+            if missing and not cloud:
+                # Data Center refuses JQL that names an issue it does not have ("Non-existing data directly
+                # referenced in the JQL query", Atlassian KB "How to handle HTTP 400 … on Jira search REST API").
+                message = f"An issue with {attribute} '{missing[0]}' does not exist for field '{attribute}'."
+                return self._error(400, message)
+        elif worked is not None:
+            # Issues the user logged work on that changed within the period (a worklog change updates its issue).
+            after = datetime.now(UTC) - timedelta(minutes=int(worked[1]))
+            mine = {w.issue_id for w in self.worklogs.values() if w.author == user.id}
+            matches = sorted(
+                (i for i in self.issues.values() if i.id in mine and i.updated >= after), key=lambda i: int(i.id)
             )
         elif text is not None:
             terms = re.findall(r"\w+", re.sub(r"\\(.)", r"\1", text[1]).lower())  # punctuation is not searched
@@ -437,6 +531,10 @@ class FakeJira:
             )
         else:
             return self._error(400, "the fake Jira understands only 'id in (…)', 'key in (…)' and a summary search")
+        # The search index lags behind writes ("search and reconcile", Atlassian developer docs) unless the issue's
+        # id is passed in `reconcileIssues` (Cloud's /search/jql).
+        reconciled = {part.strip() for part in str(query.get("reconcileIssues", "")).split(",") if part.strip()}
+        matches = [i for i in matches if i.id not in self.unindexed or (cloud and i.id in reconciled)]
         size = min(int(query.get("maxResults", 50)), 100)
         if cloud:
             start = int(query.get("nextPageToken") or 0)
@@ -473,6 +571,11 @@ class FakeJira:
     def _authenticate(self, cloud_id: str | None, headers: Any, method: str, url: str, body: bytes) -> JiraUser | None:
         authorization = headers.get("authorization", "")
         scheme, _, value = authorization.partition(" ")
+        if cloud_id is not None and scheme == "Basic":
+            # The API gateway takes scoped API tokens (Basic e-mail:token); unscoped ones only on the site.
+            email, _, token = base64.b64decode(value).decode().partition(":")
+            user = next((u for u in self.users.values() if u.email == email and u.token == token), None)
+            return user if user is not None and user.scoped and cloud_id == self.cloud_id else None
         if cloud_id is not None:
             # The OAuth gateway: 3LO access tokens only, for this site's cloud id.
             held = self.access_tokens.get(value) if scheme == "Bearer" else None
@@ -483,7 +586,9 @@ class FakeJira:
             if scheme != "Basic":
                 return None
             email, _, token = base64.b64decode(value).decode().partition(":")
-            return next((u for u in self.users.values() if u.email == email and u.token == token), None)
+            return next(
+                (u for u in self.users.values() if u.email == email and u.token == token and not u.scoped), None
+            )
         if scheme == "Bearer":
             return next((u for u in self.users.values() if u.token == value), None)
         if scheme == "OAuth":
@@ -561,12 +666,12 @@ class FakeJira:
                 return Response({"code": 401, "message": "Unauthorized"}, status_code=401)
             site = {
                 "id": self.cloud_id,
-                "url": self.base_url,
+                "url": self.site_url or self.base_url,
                 "name": "fake",
                 "scopes": ["read:jira-work"],
                 "avatarUrl": "",
             }
-            return Response([site])
+            return Response([*self.other_sites, site])
         # The token endpoint takes JSON only, as Atlassian's does.
         if not headers.get("content-type", "").startswith("application/json"):
             return Response({"error": "invalid_request", "error_description": "expected JSON"}, status_code=415)
@@ -660,7 +765,8 @@ class FakeJira:
             "id": worklog.id,
             "issueId": worklog.issue_id,
         }
-        if expand is True or (isinstance(expand, set) and "properties" in expand):
+        cloud = self.flavour == "cloud"
+        if cloud and (expand is True or (isinstance(expand, set) and "properties" in expand)):
             data["properties"] = worklog.properties
         return data
 
@@ -689,6 +795,11 @@ class FakeJira:
         return Response({"errorMessages": [message], "errors": {}}, status_code=status, headers=headers or {})
 
 
+def _touch(issue: Issue, moment: datetime) -> None:
+    """A worklog change updates its issue (what JQL's `updated` sees)."""
+    issue.updated = max(issue.updated, moment)
+
+
 def _json(body: bytes) -> Any:
     if not body:
         return None
@@ -700,6 +811,19 @@ def _json(body: bytes) -> Any:
 
 def _expands(query: dict[str, Any]) -> set[str]:
     return {part.strip() for part in str(query.get("expand", "")).split(",") if part.strip()}
+
+
+def _unrecognized(body: Any) -> str | None:
+    """Data Center's answer to a worklog body with a field its bean does not have (Jackson's message)."""
+    if not isinstance(body, dict):
+        return None
+    for name in body:
+        if name not in DC_WORKLOG_FIELDS:
+            return (
+                f'Unrecognized field "{name}" (Class com.atlassian.jira.rest.v2.issue.worklog.WorklogJsonBean), '
+                "not marked as ignorable"
+            )
+    return None
 
 
 def _ms(moment: datetime) -> int:

@@ -17,6 +17,7 @@ from gateway.connectors import (
     AuthExpired,
     AuthRevoked,
     Credentials,
+    NotFound,
     RateLimited,
     Rejected,
     WebhookEventKind,
@@ -73,9 +74,78 @@ async def test_data_center_sends_plain_comments_and_adjust_estimate_from_the_con
     connector = datacenter.connector(http, adjust_estimate="leave")
     created = await connector.create_worklog(datacenter.credentials(), draft("m-2", date(2026, 11, 24), time(8, 0)))
     [body] = sent_bodies(datacenter, "POST")
-    assert body["comment"] == "Work"
+    assert body["comment"] == "Work [tt:m-2]"
     assert datacenter.fake.requests[-1][2]["adjustEstimate"] == "leave"
     assert created.author_id == datacenter.user.id
+
+
+async def test_data_center_keeps_the_marker_in_the_comment_and_sends_only_documented_fields(
+    datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    # Data Center's worklog bean has no `properties` and Jackson refuses unknown fields: the marker must survive
+    # there, or a create whose answer was lost is made a second time.
+    connector, credentials, fake = datacenter.connector(http), datacenter.credentials(), datacenter.fake
+    created = await connector.create_worklog(credentials, draft("m-dc", date(2026, 11, 24), time(9, 0), text="Fix"))
+    [body] = sent_bodies(datacenter, "POST")
+    assert set(body) == {"started", "timeSpentSeconds", "comment"}
+    assert body["comment"] == "Fix [tt:m-dc]"
+    assert all("expand" not in query for _m, _p, query, _b in fake.requests)
+    assert (created.marker, created.description) == ("m-dc", "Fix")
+    found = await connector.find_worklog_by_marker(credentials, "GW-1", "m-dc")
+    assert found is not None
+    assert (found.id, found.marker, found.description) == (created.id, "m-dc", "Fix")
+    updated = await connector.update_worklog(credentials, created.id, draft("m-dc", date(2026, 11, 24), time(9, 0),
+                                                                             30, "Fix more"))  # fmt: skip
+    assert (updated.marker, updated.description, updated.minutes) == ("m-dc", "Fix more", 30)
+    fake.age_everything()
+    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, None)
+    assert {(w.id, w.marker, w.description) for w in pulled} == {(created.id, "m-dc", "Fix more")}
+    refused = await http.post(
+        f"{fake.base_url}/rest/api/2/issue/GW-1/worklog",
+        json={"started": "2026-11-24T09:00:00.000+0100", "timeSpentSeconds": 60, "properties": []},
+        headers={"Authorization": f"Bearer {datacenter.user.token}"},
+    )
+    assert refused.status_code == 400
+    assert "Unrecognized field" in refused.text
+
+
+async def test_the_marker_is_looked_up_in_few_requests_around_the_entrys_day(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
+    bob = fake.add_user("bob")
+    berlin = ZoneInfo("Europe/Berlin")
+    for n in range(250):
+        fake.add_worklog(bob, "GW-1", datetime(2026, 1, 1, 9, tzinfo=berlin) + timedelta(days=n), 30, f"bob {n}")
+    created = await connector.create_worklog(credentials, draft("needle", date(2026, 11, 24), time(9, 0)))
+    fake.requests.clear()
+    found = await connector.find_worklog_by_marker(credentials, "GW-1", "needle")
+    assert found is not None
+    assert found.id == created.id
+    assert len(fake.requests) == 1  # one page of Jira's largest size, not three of a hundred
+    fake.requests.clear()
+    near = await connector.find_worklog_by_marker(credentials, "GW-1", "needle", day=date(2026, 11, 24))
+    assert near is not None
+    assert near.id == created.id
+    [(_method, _path, query, _body)] = fake.requests
+    assert int(query["startedAfter"]) <= int(fake.worklogs[created.id].started.timestamp() * 1000)
+    assert int(query["startedBefore"]) > int(fake.worklogs[created.id].started.timestamp() * 1000)
+    assert await connector.find_worklog_by_marker(credentials, "GW-1", "needle", day=date(2026, 6, 1)) is None
+
+
+async def test_synced_writes_do_not_mail_the_watchers_on_cloud(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    for setup in (cloud, datacenter):
+        connector, credentials = setup.connector(http), setup.credentials()
+        created = await connector.create_worklog(credentials, draft("n-1", date(2026, 11, 24), time(9, 0)))
+        await connector.update_worklog(credentials, created.id, draft("n-1", date(2026, 11, 24), time(9, 0), 30))
+        await connector.delete_worklog(credentials, "GW-1", created.id)
+    assert cloud.fake.notifications == []
+    # Data Center offers no notifyUsers on worklogs: its notification scheme mails the watchers (see the README).
+    assert [event for event, _key in datacenter.fake.notifications] == [
+        "issue_work_logged", "issue_worklog_updated", "issue_worklog_deleted",
+    ]  # fmt: skip
 
 
 async def test_jira_refuses_other_started_formats(cloud: JiraSetup) -> None:
@@ -117,6 +187,30 @@ async def test_the_day_never_shifts_across_a_time_change(
         assert [(w.day, w.start) for w in pulled] == [(day, start)]
 
 
+async def test_without_a_known_zone_both_directions_use_utc(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    # Jira shows the worklog in the reading user's zone (Berlin here); the link knows no zone, so it wrote UTC.
+    connector, credentials = cloud.connector(http), cloud.credentials()
+    credentials.timezone = None
+    created = await connector.create_worklog(credentials, draft("utc", date(2026, 11, 24), time(23, 30)))
+    assert sent_bodies(cloud, "POST")[0]["started"] == "2026-11-24T23:30:00.000+0000"
+    assert (created.day, created.start) == (date(2026, 11, 24), time(23, 30))
+    cloud.fake.age_everything()
+    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, None)
+    assert [(w.day, w.start) for w in pulled] == [(date(2026, 11, 24), time(23, 30))]
+
+
+async def test_a_start_the_clocks_skip_is_refused_not_shifted_by_an_hour(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector, credentials = cloud.connector(http), cloud.credentials()
+    with pytest.raises(Rejected, match="does not exist in Europe/Berlin"):
+        await connector.create_worklog(credentials, draft("gap", date(2026, 3, 29), time(2, 30)))
+    assert cloud.fake.worklogs == {}
+    # The hour the clocks repeat exists (its first occurrence) and comes back as written.
+    created = await connector.create_worklog(credentials, draft("fold", date(2026, 10, 25), time(2, 30)))
+    assert (created.day, created.start) == (date(2026, 10, 25), time(2, 30))
+
+
 async def test_pull_keeps_the_users_own_worklogs_and_finds_their_keys(
     datacenter: JiraSetup, http: httpx.AsyncClient
 ) -> None:
@@ -139,19 +233,62 @@ async def test_pull_keeps_the_users_own_worklogs_and_finds_their_keys(
     assert searches[0]["jql"].startswith("id in (")
 
 
-async def test_the_newest_minute_is_read_on_the_next_pull_not_lost(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
-    connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
+async def test_an_issue_deleted_between_the_feed_and_the_search_does_not_fail_the_pull(
+    datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    fake = datacenter.fake
+    fake.add_issue("GW-2", "Soon deleted")
     berlin = ZoneInfo("Europe/Berlin")
-    fake.add_worklog(cloud.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "older")
-    _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
-    fresh = fake.add_worklog(
-        cloud.user, "GW-1", datetime(2026, 11, 21, 9, tzinfo=berlin), 15, "just now", age=timedelta(0)
-    )
-    pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, cursor)
-    assert fresh.id not in {w.id for w in pulled}  # Jira leaves out the newest minute
-    fake.age_everything(timedelta(seconds=90))
-    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
-    assert fresh.id in {w.id for w in pulled}  # the overlap reads it now
+    kept = fake.add_worklog(datacenter.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "kept")
+    fake.add_worklog(datacenter.user, "GW-2", datetime(2026, 11, 20, 10, tzinfo=berlin), 30, "gone")
+    # The issue goes after /worklog/list read its worklog: Data Center's search refuses JQL naming it (400).
+    fake.issues.pop("GW-2")
+    pulled, _deleted, cursor, _pages = await pull_everything(datacenter.connector(http), datacenter.credentials(), None)
+    assert {(w.id, w.ticket) for w in pulled} == {(kept.id, "GW-1")}
+    assert cursor is not None
+    refused = [q for _m, p, q, _b in fake.requests if p == "/search"]
+    assert refused  # the search was tried, refused, and each issue then read on its own
+
+
+async def test_worklogs_are_not_dropped_while_the_search_lags_behind(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    for setup in (cloud, datacenter):
+        fake = setup.fake
+        fake.add_issue("GW-3", "Made a moment ago", indexed=False)
+        fresh = fake.add_worklog(setup.user, "GW-3", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "fresh")
+        pulled, _deleted, _cursor, _pages = await pull_everything(setup.connector(http), setup.credentials(), None)
+        assert {(w.id, w.ticket) for w in pulled} == {(fresh.id, "GW-3")}
+
+
+async def test_the_newest_minute_is_read_from_the_users_issues_so_a_webhooks_pull_sees_it(
+    cloud: JiraSetup, datacenter: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    for setup in (cloud, datacenter):
+        connector, credentials, fake = setup.connector(http), setup.credentials(), setup.fake
+        bob = fake.add_user("bob")
+        older = fake.add_worklog(setup.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "older")
+        _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
+        # Made a moment ago (a webhook about it starts this pull): the feeds do not show it yet.
+        fresh = fake.add_worklog(
+            setup.user, "GW-1", datetime(2026, 11, 21, 9, tzinfo=berlin), 15, "just now", age=timedelta(0)
+        )
+        fake.add_worklog(bob, "GW-1", datetime(2026, 11, 21, 10, tzinfo=berlin), 15, "bob's", age=timedelta(0))
+        pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, cursor)
+        ids = {w.id for w in pulled}
+        assert fresh.id in ids
+        assert all(w.author_id == setup.user.id for w in pulled)  # not bob's
+        [read] = [w for w in pulled if w.id == fresh.id]
+        assert (read.ticket, read.minutes, read.description) == ("GW-1", 15, "just now")
+        # A deletion in the newest minute waits for the feed, which shows it once the minute has passed.
+        fake.delete_worklog(older.id, age=timedelta(0))
+        _pulled, deleted, cursor, _pages = await pull_everything(connector, credentials, cursor)
+        assert older.id not in deleted
+        fake.age_everything(timedelta(seconds=90))
+        _pulled, deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
+        assert older.id in deleted
 
 
 async def test_search_pages_with_tokens_on_cloud_and_offsets_on_data_center(
@@ -191,17 +328,28 @@ async def test_tickets_are_searched_by_key_and_by_jql_text_search(
         assert jql[2] == 'summary ~ "\\"marks\\"*" ORDER BY updated DESC'
 
 
-async def test_a_worklog_moves_when_the_entry_changes_its_ticket(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
-    connector, credentials = cloud.connector(http), cloud.credentials()
-    cloud.fake.add_issue("GW-2")
+async def test_a_worklog_moved_in_jira_is_followed_not_deleted_and_made_again(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    connector, credentials, fake = cloud.connector(http), cloud.credentials(), cloud.fake
+    fake.add_issue("GW-2")
     created = await connector.create_worklog(credentials, draft("move", date(2026, 11, 24), time(9, 0)))
-    moved = await connector.update_worklog(
-        credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0), 45, ticket="GW-2")
+    fake.move_worklog(created.id, "GW-2")  # someone moved it in Jira
+    changed = await connector.update_worklog(
+        credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0), 45, ticket="GW-1")
     )
-    assert moved.ticket == "GW-2"
-    assert moved.id != created.id
-    assert [(w.issue_id, w.seconds) for w in cloud.fake.worklogs.values()] == [(cloud.fake.issues["GW-2"].id, 2700)]
-    assert cloud.fake.issues["GW-1"].time_spent == 0
+    # Changed where it now is and reported there: the entry follows the move at the next pull.
+    assert (changed.id, changed.ticket, changed.minutes, changed.marker) == (created.id, "GW-2", 45, "move")
+    assert [(w.id, w.issue_id, w.seconds) for w in fake.worklogs.values()] == [
+        (created.id, fake.issues["GW-2"].id, 2700)
+    ]
+    assert fake.deleted == []
+    assert (fake.issues["GW-1"].time_spent, fake.issues["GW-2"].time_spent) == (0, 2700)
+    # Deleted in Jira: NotFound, and nothing is created.
+    fake.delete_worklog(created.id)
+    with pytest.raises(NotFound):
+        await connector.update_worklog(credentials, created.id, draft("move", date(2026, 11, 24), time(9, 0)))
+    assert fake.worklogs == {}
 
 
 async def test_rate_limits_become_retry_after(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
@@ -365,6 +513,30 @@ async def test_cloud_oauth_links_finds_the_cloud_id_and_rotates_refresh_tokens(
             await connector.refresh(refreshed)
 
 
+@pytest.mark.parametrize(
+    ("configured", "listed"),
+    [
+        ("https://acme.atlassian.net", "https://Acme.Atlassian.NET/"),
+        ("https://ACME.atlassian.net/jira/", "https://acme.atlassian.net"),
+        ("http://acme.atlassian.net", "https://acme.atlassian.net:443"),
+    ],
+)
+async def test_the_cloud_id_is_found_by_the_sites_host(
+    rsa_keys: tuple[str, str], http: httpx.AsyncClient, configured: str, listed: str
+) -> None:
+    for setup in jira_setup("cloud", "oauth2", *rsa_keys):
+        fake = setup.fake
+        fake.site_url = listed
+        fake.other_sites = [{"id": "0000-other", "url": "https://acme-sandbox.atlassian.net", "name": "sandbox",
+                             "scopes": ["read:jira-work"], "avatarUrl": ""}]  # fmt: skip
+        context = setup.connector(http).context
+        connector = JiraConnector(type(context)(**{**context.__dict__, "base_url": configured}))
+        credentials = setup.credentials()
+        credentials.site_id = None
+        refreshed = await connector.refresh(credentials)
+        assert refreshed.site_id == fake.cloud_id
+
+
 async def test_data_center_oauth1_links_with_the_private_key(
     rsa_keys: tuple[str, str], http: httpx.AsyncClient
 ) -> None:
@@ -393,6 +565,29 @@ def rsa_other_key() -> str:
     from tests.plugins.jira.fake_jira import rsa_key_pair
 
     return rsa_key_pair()[0]
+
+
+async def test_scoped_api_tokens_go_through_atlassians_gateway(cloud: JiraSetup, http: httpx.AsyncClient) -> None:
+    fake = cloud.fake
+    robot = fake.add_user("robot")
+    robot.scoped = True
+    # The site itself refuses a scoped token.
+    on_site = await http.get(f"{fake.base_url}/rest/api/3/myself", auth=(robot.email, robot.token))
+    assert on_site.status_code == 401
+    connector = cloud.connector(http)
+    credentials = Credentials(access_token=robot.token, login=robot.email)
+    account = await connector.account(credentials)
+    assert (account.id, credentials.site_id) == (robot.id, fake.cloud_id)
+    credentials.account_id, credentials.timezone = account.id, account.timezone
+    created = await connector.create_worklog(credentials, draft("scoped", date(2026, 11, 24), time(9, 0)))
+    assert fake.worklogs[created.id].author == robot.id
+    # An unscoped token stays on the site and keeps no cloud id.
+    plain = Credentials(access_token=cloud.user.token, login=cloud.user.email)
+    assert (await connector.account(plain)).id == cloud.user.id
+    assert plain.site_id is None
+    # A wrong token is refused on both ways.
+    with pytest.raises(AuthExpired):
+        await connector.account(Credentials(access_token="wrong", login=robot.email))
 
 
 def test_api_tokens_need_the_login(cloud: JiraSetup) -> None:

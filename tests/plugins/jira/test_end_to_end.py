@@ -94,9 +94,7 @@ async def test_jira_end_to_end(gateway: Client, world: World, jira: JiraSetup, w
     })  # fmt: skip
 
     def remote(marker: str) -> Any:
-        return next(
-            (w for w in fake.worklogs.values() if any(p["value"].get("entry") == marker for p in w.properties)), None
-        )
+        return next((w for w in fake.worklogs.values() if fake.marker_of(w) == marker), None)
 
     await eventually(lambda: remote(booked["uuid"]), within=60, what="the worklog in Jira", logs=worker.logs)
     pushed = remote(booked["uuid"])

@@ -1,6 +1,10 @@
 // The pages' one entry point: live updates for every page, then what the page itself needs.
 
+import { initAdminLinks, initAdminSync } from "./admin.js";
+import { initAdminTicketSystem } from "./admin_ticket_system.js";
 import { connectLive } from "./live.js";
+import { initMasterData } from "./master_data.js";
+import { initReports } from "./reports.js";
 import { initTicketSystems } from "./ticket_systems.js";
 import { initWeek } from "./week.js";
 
@@ -16,7 +20,16 @@ function showLocalTimes(root = document) {
 }
 
 const page = document.body.dataset.page;
-const handlers = page === "week" ? initWeek() : page === "ticket-systems" ? initTicketSystems() : {};
+const PAGES = {
+  week: initWeek,
+  "ticket-systems": initTicketSystems,
+  "admin-ticket-system": initAdminTicketSystem,
+  "admin-links": initAdminLinks,
+  "admin-sync": initAdminSync,
+  reports: initReports,
+  "master-data": initMasterData,
+};
+const handlers = PAGES[page]?.() ?? {};
 showLocalTimes();
 const main = document.getElementById("main");
 new MutationObserver(() => showLocalTimes()).observe(main, { childList: true, subtree: true });

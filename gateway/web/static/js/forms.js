@@ -3,7 +3,9 @@
 const ALIASES = { preset: "preset_id" };
 
 function fieldFor(form, key) {
-  const name = ALIASES[key] ?? key;
+  // An item of a list field ("ticket_prefixes[0]") is shown at the list's field.
+  const plain = key.replace(/\[\d+\]/g, "");
+  const name = ALIASES[plain] ?? plain;
   return form.elements.namedItem(name) ?? form.elements.namedItem(name.replace(/_id$/, ""));
 }
 

@@ -17,7 +17,7 @@ export function connectLive({ onEntry, onLink, onResync }) {
   };
 
   const open = () => {
-    source = new EventSource("/live");
+    source = new EventSource(document.body.dataset.live ?? "/live");
     source.addEventListener("ready", () => {
       const reconnected = everOpen;
       everOpen = true;

@@ -20,7 +20,9 @@ Contract:
   the most recently changed first for `q`, the oldest first otherwise.
 - Errors: 401 `{"error": "invalid_token"}` for a missing, unknown or expired token; 404 `{"error": "not_found"}`;
   422 `{"errors": [...]}` for invalid input; `fail_next()` makes the next API request answer with any status and
-  headers (a 429 with Retry-After, a 503).
+  headers (a 429 with Retry-After, a 503), `fail_next_token()` the next token request.
+- Rate limit: with `requests_per_second` set, API requests beyond that many in one second answer 429 with
+  `Retry-After` (seconds to the next second), as Tasklog does; `rate_limited` counts them.
 - Webhooks: `webhook(event, **data)` builds a delivery signed like Tasklog's.
 """
 
@@ -100,6 +102,15 @@ class FakeTasklog:
         self.codes: dict[str, tuple[FakeUser, str, str | None]] = {}  # code -> (user, redirect_uri, challenge)
         self.calls: dict[str, int] = {}
         self.failures: list[Failure] = []
+        self.token_failures: list[Failure] = []
+        self.requests_per_second: int | None = None
+        self.rate_limited = 0
+        self._window = (0, 0)  # (second, requests in it)
+        # Every create takes this long to answer; `in_flight` says how many creates are open, per issue too.
+        self.create_seconds = 0.0
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight = 0
+        self.max_in_flight_per_issue = 0
         # Create the next worklog but answer 504 (as if the answer were lost), or only after this many seconds.
         self.lose_next_create_answer = False
         self.stall_next_create_seconds = 0.0
@@ -146,6 +157,11 @@ class FakeTasklog:
         """The next API request (not OAuth) answers with this status."""
         with self.lock:
             self.failures.append(Failure(status, headers or {}, body or {"error": f"injected {status}"}))
+
+    def fail_next_token(self, status: int, headers: dict[str, str] | None = None) -> None:
+        """The next token request (a code exchange or a refresh) answers with this status."""
+        with self.lock:
+            self.token_failures.append(Failure(status, headers or {}, {"error": f"injected {status}"}))
 
     def issue_tokens(self, user_id: str = "u1", *, lifetime: int | None = None) -> tuple[str, str]:
         """An (access token, refresh token) pair for a user, as if they had authorised."""
@@ -225,6 +241,9 @@ class FakeTasklog:
             grant_type = form.get("grant_type")
             fake._count(f"token:{grant_type}")
             with fake.lock:
+                if fake.token_failures:
+                    failure = fake.token_failures.pop(0)
+                    return Response(failure.body, status_code=failure.status, headers=failure.headers)
                 if grant_type == "authorization_code":
                     found = fake.codes.pop(str(form.get("code")), None)
                     if found is None or found[1] != form.get("redirect_uri"):
@@ -325,8 +344,16 @@ class FakeTasklog:
                 created = dict(fake.worklogs[worklog_id])
                 lose, fake.lose_next_create_answer = fake.lose_next_create_answer, False
                 stall, fake.stall_next_create_seconds = fake.stall_next_create_seconds, 0.0
-            if stall:
-                await asyncio.sleep(stall)
+                stall += fake.create_seconds
+                fake.in_flight[key] = fake.in_flight.get(key, 0) + 1
+                fake.max_in_flight = max(fake.max_in_flight, sum(fake.in_flight.values()))
+                fake.max_in_flight_per_issue = max(fake.max_in_flight_per_issue, fake.in_flight[key])
+            try:
+                if stall:
+                    await asyncio.sleep(stall)
+            finally:
+                with fake.lock:
+                    fake.in_flight[key] -= 1
             if lose:
                 return Response({"error": "gateway timeout"}, status_code=504)
             return Response(created, status_code=201)
@@ -435,6 +462,19 @@ class FakeTasklog:
     def _authenticate(self, request: Request[Any, Any, Any], name: str) -> tuple[FakeUser, Response[Any] | None]:
         self._count(name)
         with self.lock:
+            if self.requests_per_second is not None:
+                now = clock.time()
+                second, used = self._window
+                if int(now) != second:
+                    second, used = int(now), 0
+                self._window = (second, used + 1)
+                if used >= self.requests_per_second:
+                    self.rate_limited += 1
+                    self.request_log.append((now, name, 429))
+                    retry_after = str(max(1, int(second + 1 - now + 0.999)))
+                    return self.users["u1"], Response(
+                        {"error": "rate_limited"}, status_code=429, headers={"Retry-After": retry_after}
+                    )
             if self.failures:
                 failure = self.failures.pop(0)
                 self.request_log.append((clock.time(), name, failure.status))
