@@ -67,6 +67,12 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int) -> None:
     settings.require_key_ring()
     check_database(settings)
     private_dir = prepare_metrics_dir(settings, workers)
+    if workers > 1 and settings.redis_url is None:
+        # Allowed (leases keep one run per link), but say what it costs.
+        log.warning(
+            "several workers without REDIS_URL: each process runs its own jobs, and live updates reach only the "
+            "pages that process serves"
+        )
     click.echo(f"serving on http://{host}:{port} with {workers} worker{'s' if workers > 1 else ''}", err=True)
     options: dict[str, Any] = {
         "host": host,

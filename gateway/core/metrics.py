@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -336,6 +337,21 @@ async def _queue_state(redis: Redis) -> Metric:
 # --- Exposition -------------------------------------------------------------------------------------------------
 
 
+class _SettledFiles(MultiProcessCollector):
+    """prometheus-client's multiprocess collector, leaving out a file another process has just created and not yet
+    sized (reading one fails the whole scrape); its values appear with the next scrape."""
+
+    def collect(self) -> Any:
+        files = []
+        for path in Path(self._path).glob("*.db"):
+            try:
+                if path.stat().st_size >= 8:
+                    files.append(str(path))
+            except FileNotFoundError:  # a live gauge of a process that just ended
+                continue
+        return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+
+
 class _Fixed:
     """A collector that yields metric families computed beforehand (the async state reads)."""
 
@@ -351,7 +367,7 @@ def exposition(states: Iterable[Metric], multiprocess_dir: str | None) -> bytes:
     the state gauges."""
     if multiprocess_dir:
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+        _SettledFiles(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
     else:
         registry = REGISTRY
     extra = CollectorRegistry(auto_describe=False)
