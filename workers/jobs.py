@@ -8,7 +8,7 @@ from typing import Any
 
 from arq.worker import Retry
 
-from gateway.core import ticket_feed
+from gateway.core import ticket_feed, webhook_deliveries
 from gateway.core.logs import get_logger
 from gateway.core.sync import jobs
 from gateway.core.sync.deferred import Deferred
@@ -41,6 +41,10 @@ async def refresh_ticket(ctx: dict[str, Any], system_id: int, key: str) -> None:
 
 async def read_changed_tickets(ctx: dict[str, Any], system_id: int) -> None:
     await _deferring(ctx, ticket_feed.read_changed_tickets, system_id)
+
+
+async def handle_webhook_deliveries(ctx: dict[str, Any], system_id: int) -> None:
+    await _deferring(ctx, webhook_deliveries.handle_deliveries, system_id)
 
 
 async def sweep(ctx: dict[str, Any]) -> int:

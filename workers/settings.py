@@ -27,6 +27,7 @@ from gateway.core.sync.jobs import (
 )
 from gateway.core.sync.runtime import arq_redis, sync_deps
 from gateway.core.sync.serialization import deserialize_job, serialize_job
+from gateway.core.webhook_deliveries import HANDLE_DELIVERIES
 from workers import jobs
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -81,6 +82,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             (PULL_LINK, jobs.pull_link),
             (REFRESH_TICKET, jobs.refresh_ticket),
             (READ_CHANGED_TICKETS, jobs.read_changed_tickets),
+            (HANDLE_DELIVERIES, jobs.handle_webhook_deliveries),
         )
     ]
     return {

@@ -35,6 +35,7 @@ from gateway.core.plugins import ConnectorRegistry, build_registry
 from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
+from gateway.core.webhooks import ConnectorCache
 from gateway.web.errors import pages_for_browsers
 from gateway.web.routes import WEB_ROUTE_HANDLERS
 from gateway.web.templating import template_config
@@ -118,6 +119,7 @@ def create_app(
                 "coordinator": deps.coordinator,
                 "sync_deps": deps,
                 "live_hub": hub,
+                "webhook_connectors": ConnectorCache(),
             }
         ),
         lifespan=[resources],
