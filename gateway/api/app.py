@@ -38,6 +38,7 @@ from gateway.core.settings import Settings
 from gateway.core.sync.jobs import ArqQueue, InlineQueue, JobQueue, after_commit_handler
 from gateway.core.sync.runtime import arq_redis, sync_deps
 from gateway.core.tracker_http import tracker_http_client
+from gateway.core.webhooks import ConnectorCache
 from gateway.web.errors import pages_for_browsers
 from gateway.web.routes import WEB_ROUTE_HANDLERS
 from gateway.web.templating import template_config
@@ -126,6 +127,7 @@ def create_app(
                 "sync_deps": deps,
                 "live_hub": hub,
                 "reads": reads,
+                "webhook_connectors": ConnectorCache(),
             }
         ),
         lifespan=[resources],

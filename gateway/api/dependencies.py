@@ -16,7 +16,7 @@ from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, queue_login_coo
 from gateway.core.auth.api_tokens import user_of_api_token
 from gateway.core.auth.caller import Caller
 from gateway.core.auth.sessions import resume_session
-from gateway.core.db import reading_session
+from gateway.core.db import autocommit_session
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.links import ConnectorRuntime
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -47,22 +47,24 @@ ReportSession = NamedDependency[AsyncSession]  # as `report_session`
 # Route option of a controller (or handler) whose GETs only read; see `provide_db_session`.
 READS_ONLY = "gateway_reads_only"
 READ_ONLY_GETS = {READS_ONLY: True}
+# Route option of a handler whose statements each commit on their own (`autocommit_session`), whatever the method.
+EACH_STATEMENT_COMMITS = "gateway_each_statement_commits"
+STATEMENTS_ON_THEIR_OWN = {EACH_STATEMENT_COMMITS: True}
 
 
 async def provide_db_session(request: Request[object, object, State], state: State) -> AsyncIterator[AsyncSession]:
     """One session and transaction per request: committed when the handler succeeds, rolled back otherwise.
 
-    A GET of a route marked `READS_ONLY` from a caller with an API token gets a reading session instead (no
+    A GET of a route marked `READS_ONLY` from a caller with an API token gets an autocommit session instead (no
     transaction round trips on PostgreSQL): all it may write is the token's last use, one statement. A browser's
     session cookie may be rotated on any request, which takes several statements, so it keeps the transaction.
     """
-    if (
-        request.method in ("GET", "HEAD")
-        and request.route_handler.opt.get(READS_ONLY)
-        and "authorization" in request.headers
+    opt = request.route_handler.opt
+    if opt.get(EACH_STATEMENT_COMMITS) or (
+        request.method in ("GET", "HEAD") and opt.get(READS_ONLY) and "authorization" in request.headers
     ):
-        async with reading_session(state.session_factory) as reader:
-            yield reader
+        async with autocommit_session(state.session_factory) as session:
+            yield session
         return
     async with state.session_factory() as session:
         try:

@@ -7,9 +7,10 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, post
+from litestar.datastructures import State
 from litestar.params import RawBody
 
-from gateway.api.dependencies import Connectors, DbSession
+from gateway.api.dependencies import STATEMENTS_ON_THEIR_OWN, Connectors, DbSession
 from gateway.api.openapi import problems
 from gateway.api.parameters import RowId
 from gateway.core.webhooks import receive_webhook
@@ -32,14 +33,25 @@ class WebhookController(Controller):
         status_code=202,
         request_max_body_size=MAX_WEBHOOK_BYTES,
         responses=problems(401, 413, 422, 503),
+        opt=STATEMENTS_ON_THEIR_OWN,
     )
     async def receive(
         self,
         request: Request[Any, Any, Any],
+        state: State,
         db_session: DbSession,
         runtime: Connectors,
         system_id: RowId,
         body: RawBody,
     ) -> WebhookOut:
-        outcome = await receive_webhook(db_session, system_id, request.headers, body, runtime, now=datetime.now(UTC))
+        outcome = await receive_webhook(
+            db_session,
+            system_id,
+            request.headers,
+            body,
+            runtime,
+            connectors=state.webhook_connectors,
+            queue=state.queue,
+            now=datetime.now(UTC),
+        )
         return WebhookOut(status="duplicate" if outcome.duplicate else "accepted", events=outcome.events)

@@ -129,6 +129,9 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        # The ping began a transaction; end it, so the checkout finds the connection idle (an autocommit session
+        # can only be set up on an idle connection).
+        dbapi_connection.rollback()
     except Exception as exc:
         # The pool discards the connection and checks out another (SQLAlchemy's pessimistic disconnect handling).
         raise DisconnectionError(reason_of(exc)) from exc
@@ -176,7 +179,7 @@ def _is_file_database(dbapi_connection: Any) -> bool:
 
 # Execution option of a transaction that only reads: on SQLite it begins without taking the write lock.
 READ_ONLY = "gateway_read_only"
-# Execution option of a connection whose statements each run on their own (see `reading_session`).
+# Execution option of a connection whose statements each run on their own (see `autocommit_session`).
 STATEMENT_BY_STATEMENT = "gateway_statement_by_statement"
 
 
@@ -186,13 +189,14 @@ async def begin_read_only(session: AsyncSession) -> None:
 
 
 @asynccontextmanager
-async def reading_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session for a request that only reads.
+async def autocommit_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose statements each commit on their own, for requests that read, or write one row.
 
-    Each statement runs on its own (autocommit): no BEGIN and no COMMIT round trip on PostgreSQL, nothing to roll
-    back when the connection goes back to the pool, and never SQLite's write lock for a read. So the statements of
-    one request may see different snapshots: use it only where each answer is one query (plus the caller's
-    check). A single-statement write made on the way (an API token's last use) commits on its own.
+    No BEGIN and no COMMIT round trip on PostgreSQL, nothing to roll back when the connection goes back to the
+    pool, and never SQLite's write lock for a read. So the statements of one request may see different snapshots:
+    use it only where each answer is one query (plus the caller's check), or one write whose outcome stands alone
+    (a webhook delivery recorded once). A change left in the session at the end (an API token's last use) is
+    flushed and so committed.
     """
     async with factory() as session:
         options: dict[str, Any] = {STATEMENT_BY_STATEMENT: True}

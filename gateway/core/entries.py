@@ -188,6 +188,7 @@ async def list_entries_out(
             sortable=SORTABLE,
             default_order=[Entry.day.desc(), Entry.start.desc()],
             tiebreaker=Entry.id,
+            rows=True,
         )
         return KeyPage(items=entries_out(found.items), total=found.total, limit=found.limit, next_cursor=None)
     keyed = await fetch_key_page(

@@ -67,6 +67,7 @@ async def fetch_page(
     sortable: Mapping[str, Orderable],
     default_order: Sequence[Orderable],
     tiebreaker: Orderable,
+    rows: bool = False,
 ) -> Page[T]:
     """Count the rows of `stmt`, then fetch one page of them in the requested order (ties broken by `tiebreaker`)."""
     if not 1 <= page.limit <= MAX_LIMIT:
@@ -76,12 +77,8 @@ async def fetch_page(
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     ordered = stmt.order_by(*order_by_clauses(page.sort, sortable, default_order), tiebreaker)
     window = ordered.limit(page.limit).offset(page.offset)
-    # One entity or column: the objects themselves; several columns: the rows (read by attribute).
-    items: Sequence[Any] = (
-        (await session.scalars(window)).all()
-        if len(stmt.column_descriptions) == 1
-        else (await session.execute(window)).all()
-    )
+    # `rows`: the statement's rows (read by attribute), else its first column (the entity).
+    items: Sequence[Any] = (await session.execute(window)).all() if rows else (await session.scalars(window)).all()
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 

@@ -1,6 +1,11 @@
-"""Webhook ingress with the example connector: verify, de-duplicate, cache tickets, ask links to sync."""
+"""Webhook ingress with the example connector: verify, record once, and (in the webhook job) cache tickets and
+ask links to sync."""
 
 from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -12,7 +17,9 @@ from gateway.connectors import Credentials, hmac_sha256_hex
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.models import Link, Ticket, TicketSystem, WebhookDelivery
 from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
+from gateway.core.sync.jobs import due_jobs
 from gateway.core.vault import KeyRing
+from gateway.core.webhook_deliveries import HANDLE_DELIVERIES, handle_deliveries
 from tests.api.world import World
 
 try:
@@ -73,6 +80,20 @@ async def post(client: Client, system_id: int, headers: dict[str, str], body: by
     return await client.post(f"/api/webhooks/{system_id}", content=body, headers=headers)
 
 
+async def settled(client: Client) -> None:
+    """Wait until the webhook job (run in the API process without Redis) has handled every recorded delivery."""
+    factory = client.app.state.session_factory
+    for _ in range(200):
+        async with factory() as session:
+            waiting = await session.scalar(
+                select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.processed_at.is_(None))
+            )
+        if not waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{waiting} deliveries were not handled")
+
+
 async def test_a_signed_ticket_change_updates_the_cache(
     client: Client, world: World, tasklog: FakeTasklog, system_id: int
 ) -> None:
@@ -81,6 +102,7 @@ async def test_a_signed_ticket_change_updates_the_cache(
     response = await post(client, system_id, headers, body)
     assert response.status_code == 202, response.text
     assert response.json() == {"status": "accepted", "events": 1}
+    await settled(client)
     engine = create_engine(world.database_url)
     async with create_session_factory(engine)() as session:
         ticket = await session.scalar(select(Ticket).where(Ticket.key == "TL-1"))
@@ -118,6 +140,7 @@ async def test_a_worklog_change_asks_the_authors_link_to_sync(
 ) -> None:
     headers, body = tasklog.webhook("worklog.updated", worklog={"id": "7", "issue": "TL-1", "author": "u2"})
     assert (await post(client, system_id, headers, body)).status_code == 202
+    await settled(client)
     assert await sync_requested(world) == {"dev_a": False, "dev_b": True}
 
 
@@ -126,6 +149,7 @@ async def test_a_deleted_issue_leaves_the_cache(
 ) -> None:
     await post(client, system_id, *tasklog.webhook("issue.updated", issue=tasklog.issues["TL-1"]))
     await post(client, system_id, *tasklog.webhook("issue.deleted", issue={"key": "TL-1"}))
+    await settled(client)
     assert await count(world, Ticket) == 0
 
 
@@ -168,3 +192,54 @@ async def test_an_unreadable_body_with_a_good_signature_is_a_client_error(
     headers["X-Tasklog-Signature"] = "sha256=" + hmac_sha256_hex(tasklog.webhook_secret, body)
     response = await post(client, system_id, headers, body)
     assert response.status_code == 422
+
+
+async def test_concurrent_deliveries_and_replays_are_each_handled_once_in_order(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    deliveries = [
+        tasklog.webhook("issue.updated", issue={**tasklog.issues["TL-1"], "title": f"Title {n}"}, delivery_id=f"d{n}")
+        for n in range(30)
+    ]
+    # Every delivery twice (the tracker retried), all at once.
+    answers = await asyncio.gather(*(post(client, system_id, *delivery) for delivery in deliveries + deliveries))
+    assert {answer.status_code for answer in answers} == {202}
+    statuses = [answer.json()["status"] for answer in answers]
+    assert (statuses.count("accepted"), statuses.count("duplicate")) == (30, 30)
+    await settled(client)
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        recorded = (await session.scalars(select(WebhookDelivery))).all()
+        ticket = await session.scalar(select(Ticket).where(Ticket.key == "TL-1"))
+    await engine.dispose()
+    assert sorted(d.delivery_id for d in recorded) == sorted(f"d{n}" for n in range(30))
+    assert all(d.processed_at is not None and d.events is None for d in recorded)
+    last = max(recorded, key=lambda d: d.id)
+    assert ticket is not None
+    assert ticket.summary == f"Title {last.delivery_id.removeprefix('d')}"  # applied in the order received
+
+
+async def test_a_delivery_whose_job_was_never_queued_is_handled_by_the_sweep(
+    client: Client, world: World, tasklog: FakeTasklog, system_id: int
+) -> None:
+    events = '[{"kind": "ticket_deleted", "ticket_key": "TL-9"}, {"kind": "worklog_changed", "account_id": "u1"}]'
+    engine = create_engine(world.database_url)
+    async with create_session_factory(engine)() as session:
+        session.add(
+            WebhookDelivery(
+                ticket_system_id=system_id,
+                delivery_id="lost",
+                received_at=datetime.now(UTC) - timedelta(minutes=5),
+                events=events,
+            )
+        )
+        await session.commit()
+    await engine.dispose()
+    # The sweep (here on this test's own engine) finds it and the job handles it.
+    engine = create_engine(world.database_url)
+    deps = dataclasses.replace(client.app.state.sync_deps, session_factory=create_session_factory(engine))
+    assert (HANDLE_DELIVERIES, system_id) in await due_jobs(deps)
+    assert await handle_deliveries(deps, system_id) == 1
+    assert (HANDLE_DELIVERIES, system_id) not in await due_jobs(deps)  # handled: not again
+    await engine.dispose()
+    assert await sync_requested(world) == {"dev_a": True, "dev_b": False}

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.core import db
 from gateway.core.db import (
     async_url,
+    autocommit_session,
     create_engine,
     create_session_factory,
     mask_url,
     parse_database_url,
     ping,
-    reading_session,
     sync_url,
 )
 from gateway.core.errors import ConfigError, DatabaseUnavailable
@@ -74,10 +74,10 @@ async def test_ping_reports_an_unreachable_database_in_one_line_without_password
     assert "\n" not in message
 
 
-async def test_a_reading_session_runs_each_statement_on_its_own_on_postgresql(pg_url: str) -> None:
+async def test_an_autocommit_session_runs_each_statement_on_its_own_on_postgresql(pg_url: str) -> None:
     engine = create_engine(pg_url)
     factory = create_session_factory(engine)
-    async with reading_session(factory) as session:
+    async with autocommit_session(factory) as session:
         await session.execute(text("SELECT 1"))
         # Inside a transaction now() is its start, earlier than the statement's own time.
         assert await session.scalar(text("SELECT now() = statement_timestamp()")) is True
@@ -87,11 +87,11 @@ async def test_a_reading_session_runs_each_statement_on_its_own_on_postgresql(pg
     await engine.dispose()
 
 
-async def test_a_reading_session_commits_a_write_made_on_the_way(sqlite_url: str, pg_url: str) -> None:
+async def test_an_autocommit_session_commits_a_write_made_on_the_way(sqlite_url: str, pg_url: str) -> None:
     for url in (sqlite_url, pg_url):
         engine = create_engine(url)
         factory = create_session_factory(engine)
-        async with reading_session(factory) as session:
+        async with autocommit_session(factory) as session:
             await session.execute(text("INSERT INTO holidays (day, name) VALUES ('2026-12-25', 'Christmas')"))
         async with factory() as session:
             assert await session.scalar(text("SELECT name FROM holidays")) == "Christmas"
@@ -111,4 +111,7 @@ async def test_a_pooled_connection_that_died_while_idle_is_replaced_unseen(
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
     async with engine.connect() as connection:
         assert (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+    # A pinged connection is handed out idle: a session can still choose autocommit on it.
+    async with autocommit_session(create_session_factory(engine)) as session:
+        assert await session.scalar(text("SELECT now() = statement_timestamp()")) is True
     await engine.dispose()

@@ -51,6 +51,13 @@ def test_time_report_for_a_user_and_a_day_range_uses_an_index(pg_url: str) -> No
             sql, plan = explain(conn, sync_status_statement(caller, user_id=7))
             assert "idx_entries_user_sync" in plan, f"{sql}\n\n{plan}"
 
+        # A project's year by activity and month reads that project's days, not every entry of the project.
+        for user_type in (UserType.ADMIN, UserType.DEV):
+            year = TimeFilter(first_day=date(2023, 1, 1), last_day=date(2023, 12, 31), project_id=2)
+            caller = Caller(user_id=7, username="user7", type=user_type)
+            sql, plan = explain(conn, time_report_statement([Dimension.ACTIVITY, Dimension.MONTH], caller, year))
+            assert "idx_entries_project_day" in plan, f"{sql}\n\n{plan}"
+
         # The check can fail: without the indexes on user_id and day the same query scans the table.
         conn.execute("BEGIN")
         for index in USER_INDEXES + DAY_INDEXES:

@@ -91,6 +91,8 @@ Index("idx_entries_ticket", Entry.ticket)
 Index("idx_entries_activity", Entry.activity_id)
 Index("idx_entries_account", Entry.account_id)
 Index("idx_entries_sync_state", Entry.sync_state, Entry.next_sync_at)
+# A project's days: the time report and progress of one project (migration 0010).
+Index("idx_entries_project_day", Entry.project_id, Entry.day)
 
 
 class EntryRevision(Base):

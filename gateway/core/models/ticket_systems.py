@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.core.models.base import Base, SoftDeleteMixin, TimestampMixin, json_column, utcnow
@@ -119,8 +119,21 @@ class WebhookDelivery(Base):
     ticket_system_id: Mapped[int] = mapped_column(ForeignKey("ticket_systems.id", ondelete="CASCADE"))
     delivery_id: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the delivery said (its events as JSON), kept until the webhook job has handled them.
+    events: Mapped[str | None] = mapped_column(Text, default=None)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    __table_args__ = (UniqueConstraint("ticket_system_id", "delivery_id"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_system_id", "delivery_id"),
+        # The deliveries the webhook job has still to handle, per system in the order received.
+        Index(
+            "idx_webhook_deliveries_pending",
+            "ticket_system_id",
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+    )
 
 
 class Ticket(Base):

@@ -221,13 +221,26 @@ def _row(group_by: Sequence[Dimension], row: Any) -> ReportRow:
 async def time_report(
     session: AsyncSession, caller: Caller, group_by: Sequence[Dimension], filters: TimeFilter
 ) -> TimeReport:
-    # Without dimensions there is nothing to group: the totals are the report.
-    rows = (await session.execute(_grouped_statement(group_by, caller, filters))).all() if group_by else []
-    return TimeReport(
+    """One pass over the entries: the totals are the sums of the groups (every entry is in exactly one group),
+    except by team, where an entry counts once per team and the totals need their own query."""
+    if not group_by or Dimension.TEAM in group_by:
+        # Without dimensions there is nothing to group: the totals are the report.
+        rows = (await session.execute(_grouped_statement(group_by, caller, filters))).all() if group_by else []
+        return TimeReport(
+            group_by=list(group_by),
+            rows=[_row(group_by, row) for row in rows],
+            totals=await time_totals(session, caller, filters),
+        )
+    report = TimeReport(
         group_by=list(group_by),
-        rows=[_row(group_by, row) for row in rows],
-        totals=await time_totals(session, caller, filters),
+        rows=[_row(group_by, row) for row in (await session.execute(_grouped_statement(group_by, caller, filters)))],
     )
+    report.totals = Sums(
+        minutes=sum(row.sums.minutes for row in report.rows),
+        entries=sum(row.sums.entries for row in report.rows),
+        billable_hundredths=sum(row.sums.billable_hundredths for row in report.rows),
+    )
+    return report
 
 
 async def time_totals(session: AsyncSession, caller: Caller, filters: TimeFilter) -> Sums:

@@ -31,6 +31,7 @@ from gateway.core.sync.deferred import Deferred, RunAgain
 from gateway.core.sync.engine import SyncDeps, SyncReport, sync_link
 from gateway.core.ticket_cache import upsert_ticket
 from gateway.core.ticket_feed import read_changed_tickets, systems_due
+from gateway.core.webhook_deliveries import HANDLE_DELIVERIES, handle_deliveries, systems_with_deliveries
 
 log = get_logger("gateway.jobs")
 
@@ -119,6 +120,7 @@ JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
     PULL_LINK: run_pull_link,
     REFRESH_TICKET: run_refresh_ticket,
     READ_CHANGED_TICKETS: read_changed_tickets,
+    HANDLE_DELIVERIES: handle_deliveries,
 }
 # Jobs that sync a link (their first argument): a deferral is written on the link as its next attempt.
 LINK_JOBS = frozenset({SYNC_LINK, PULL_LINK})
@@ -159,6 +161,7 @@ def recovery_job_id(link_id: int, lease_until: datetime) -> str:
 async def due_jobs(deps: SyncDeps) -> list[tuple[str, int]]:
     """Every job the schedule wants now: syncs of due links, reads of due ticket systems' changed tickets."""
     jobs = [(SYNC_LINK, link_id) for link_id in await due_links(deps)]
+    jobs += [(HANDLE_DELIVERIES, system_id) for system_id in await systems_with_deliveries(deps)]
     return jobs + [(READ_CHANGED_TICKETS, system_id) for system_id in await systems_due(deps)]
 
 
