@@ -30,6 +30,8 @@ from tests.plugins.gitlab.fake_gitlab import Timelog
 from tests.support import Workers, clean_environment, eventually
 
 Client = AsyncTestClient[Litestar]
+# Generous waits: a sync job that fails (PostgreSQL has been seen to report a deadlock between an entry's PATCH and
+# the worker's run, on the users row) is retried after the worker's backoff.
 
 
 @pytest.fixture
