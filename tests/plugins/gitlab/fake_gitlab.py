@@ -336,7 +336,7 @@ class FakeGitLab:
     def app(self) -> Litestar:
         fake = self
 
-        @route("/{path:path}", http_method=["GET", "POST", "PUT", "DELETE"])
+        @route("/{path:path}", http_method=["GET", "POST", "PUT", "DELETE"], status_code=200)
         async def everything(request: Request[Any, Any, Any], path: FromPath[str]) -> Response[Any]:
             body = await request.body()
             raw_path = request.scope.get("raw_path", b"").decode().split("?", 1)[0] or path
