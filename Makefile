@@ -61,9 +61,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy gateway workers
 
-bench: $(VENV)/.installed-dev
+# SYNC_BENCH: the sync benchmark's options, e.g. SYNC_BENCH="--push 2000 --pull 10000 20000" for a quick run.
+bench: $(VENV)/.installed-example
 	$(BIN)/python -m bench.entries_by_user_day
 	$(BIN)/python -m bench.time_report
+	$(BIN)/python -m bench.sync_at_scale $(SYNC_BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

@@ -4,7 +4,7 @@ A call takes one request from the ticket system's budget (shared by all workers)
 when the tracker says it expired, and leaves with a typed outcome the caller can act on:
 
 - `Deferred` — try again later (a 429 with its Retry-After, a 5xx, a timeout, a dropped connection — also when
-  it happens at the token endpoint while refreshing);
+  it happens at the token endpoint while refreshing); a 429 that asks for a second or two is waited out in place;
 - `AuthRevoked` — the user must connect again (the refresh was refused, or fresh credentials are refused too);
 - `Rejected` / `NotFound` — the tracker refused this one request; retrying the same will not help.
 
@@ -31,6 +31,9 @@ from gateway.core.sync.coordination import Coordinator
 from gateway.core.sync.deferred import Deferred, deferred_from, typed
 
 T = TypeVar("T")
+# A 429 whose Retry-After is at most this long is waited out in place (at most MAX_WAITS times per request).
+WAIT_IN_PLACE_SECONDS = 2.0
+MAX_WAITS = 3
 
 
 class TrackerDoor:
@@ -105,7 +108,9 @@ class TrackerSession:
 
     async def call(self, make: Callable[[Credentials | None], Awaitable[T]], what: str) -> T:
         """One tracker request: within the budget, refreshing once on an expired token, errors made typed."""
-        for attempt in (1, 2):
+        refreshed = False
+        waits = 0
+        while True:
             await self._take_budget(what)
             try:
                 pending = make(self.credentials)
@@ -113,14 +118,21 @@ class TrackerSession:
             except AuthExpired:
                 if not self.refresh or self.credentials is None:
                     raise
-                if attempt == 2:
+                if refreshed:
                     raise AuthRevoked(f"{what}: the tracker refuses even fresh credentials") from None
                 self.credentials = await self._usable(rejected_token=self.credentials.access_token)
-            except (RateLimited, Transient, httpx.TransportError, TimeoutError) as exc:
+                refreshed = True
+            except RateLimited as exc:
+                # A tracker that counts requests per second answers "in a second": waiting that long here keeps
+                # the run going (and honours Retry-After); a longer wait defers the whole run.
+                if exc.retry_after is None or exc.retry_after > WAIT_IN_PLACE_SECONDS or waits >= MAX_WAITS:
+                    raise Deferred(f"{what}: {exc}", exc.retry_after) from None
+                waits += 1
+                await asyncio.sleep(exc.retry_after)
+            except (Transient, httpx.TransportError, TimeoutError) as exc:
                 deferred = deferred_from(exc, what)
                 assert deferred is not None
                 raise deferred from None
-        raise AssertionError("unreachable")
 
     async def _take_budget(self, what: str) -> None:
         taking = self.door.coordinator.take_budget(self.system_id)

@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from gateway.connectors import RemoteWorklog
 from gateway.core.commit_events import record_entry_change
-from gateway.core.entries import reclassify_day
+from gateway.core.entries import reclassify_days
 from gateway.core.entry_rules import check_entry
 from gateway.core.enums import SyncState
 from gateway.core.errors import GatewayError
+from gateway.core.master_data.contracts import contract_on, has_contracts
 from gateway.core.models import Activity, Entry, Project, UnmappedWorklog, User, WorklogSyncState
 from gateway.core.revisions import audited_values, revision_of
 from gateway.core.sync import snapshot
@@ -34,7 +35,11 @@ class Importer:
     def __init__(self, run: Run) -> None:
         self.run = run
         self._projects: list[Project] | None = None
-        self._checked: dict[tuple[int, int, date], str | dict[str, Any]] = {}
+        # The entry rules' answer per project and activity (they do not depend on the worklog otherwise), and the
+        # contract's per day (only read when the user has contracts at all).
+        self._checked: dict[tuple[int, int], str | dict[str, Any]] = {}
+        self._contract_days: dict[date, str | None] = {}
+        self._has_contracts: bool | None = None
         self._activities: dict[str, tuple[int, str] | None] = {}
         self._import_activity: str | None = None
 
@@ -120,8 +125,7 @@ class Importer:
                 session.add(revision)
             record_entry_change(session, entry, "create")
         await session.flush()
-        for day in sorted({entry.day for entry, _remote, _name in made}):
-            await reclassify_day(session, user.id, day)
+        await reclassify_days(session, user.id, {entry.day for entry, _remote, _name in made})
 
     async def _entry_for(self, user: User, remote: RemoteWorklog) -> str | tuple[Entry, str | None]:
         """The entry to book for a worklog made in the tracker, with its activity's name; or why it cannot be."""
@@ -146,8 +150,7 @@ class Importer:
             check_ticket_for_project(ticket, project.ticket_prefixes, project.subtickets)
         except GatewayError as exc:
             return str(exc)
-        key = (project.id, activity[0], remote.day)
-        checked = self._checked.get(key)
+        checked = self._checked.get((project.id, activity[0]))
         if checked is None:
             values: dict[str, Any] = {
                 "day": remote.day, "start": start, "end": end, "project_id": project.id,
@@ -157,10 +160,18 @@ class Importer:
             try:
                 checked = (await check_entry(run.session, user, values, project_changed=True)).values
             except GatewayError as exc:
+                if getattr(exc, "field", None) == "day":
+                    return str(exc)  # that day's contract, not the project's rules: other days may do
                 checked = str(exc)
-            self._checked[key] = checked
+            self._checked[(project.id, activity[0])] = checked
+            self._contract_days[remote.day] = None
         if isinstance(checked, str):
             return checked
+        if remote.day not in self._contract_days:
+            self._contract_days[remote.day] = await self._contract_problem(user, remote.day)
+        problem = self._contract_days[remote.day]
+        if problem is not None:
+            return problem
         entry = Entry(
             user_id=user.id,
             day=remote.day,
@@ -178,6 +189,13 @@ class Importer:
             sync_state=SyncState.SYNCED,
         )
         return entry, activity[1]
+
+    async def _contract_problem(self, user: User, day: date) -> str | None:
+        if self._has_contracts is None:
+            self._has_contracts = await has_contracts(self.run.session, user.id)
+        if self._has_contracts and await contract_on(self.run.session, user.id, day) is None:
+            return f"no contract of {user.username} covers {day.isoformat()}"
+        return None
 
     async def _activity_for(self, remote: RemoteWorklog) -> tuple[int, str] | None:
         """The gateway activity of the tracker's activity's name when there is one, else the system's default."""

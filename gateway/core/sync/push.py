@@ -141,6 +141,7 @@ async def _push_entry(run: Run, entry: Entry, state: WorklogSyncState) -> None:
         has_remote = False
     if has_remote:
         draft = await _draft(run, entry, state)
+        await run.session.commit()  # no transaction (on SQLite: the write lock) is held while the tracker answers
         async with run.deps.coordinator.ticket_lock(run.system.id, entry.ticket):
             try:
                 remote = await _update(run, str(entry.worklog_id), draft, f"update the worklog of entry {entry.id}")

@@ -45,7 +45,7 @@ from gateway.connectors import (
     same_secret,
 )
 
-PageSize = Annotated[int, msgspec.Meta(ge=1, le=100, description="Worklogs per page of the change feed")]
+PageSize = Annotated[int, msgspec.Meta(ge=1, le=500, description="Worklogs per page of the change feed")]
 CAPABILITIES = frozenset({Capability.WEBHOOKS, Capability.DELETION_FEED, Capability.SEARCH, Capability.CHANGED_TICKETS})
 
 

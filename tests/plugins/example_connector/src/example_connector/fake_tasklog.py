@@ -106,6 +106,9 @@ class FakeTasklog:
         self.requests_per_second: int | None = None
         self.rate_limited = 0
         self._window = (0, 0)  # (second, requests in it)
+        # The sorted changes of the last read, while no worklog changed (a 100 000-worklog read pages through it).
+        self._mutations = 0
+        self._changes_cache: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
         # Every create takes this long to answer; `in_flight` says how many creates are open, per issue too.
         self.create_seconds = 0.0
         self.in_flight: dict[str, int] = {}
@@ -142,16 +145,19 @@ class FakeTasklog:
                 "id": worklog_id, "issue": issue, "date": day, "start": start, "minutes": minutes, "note": note,
                 "marker": None, "author": user_id, "updated_at": _now(),
             }  # fmt: skip
+            self._mutations += 1
             return worklog_id
 
     def edit_worklog(self, worklog_id: str, **changes: Any) -> None:
         with self.lock:
             self.worklogs[worklog_id].update(changes, updated_at=_now())
+            self._mutations += 1
 
     def remove_worklog(self, worklog_id: str) -> None:
         with self.lock:
             worklog = self.worklogs.pop(worklog_id)
             self.deleted.append((worklog_id, worklog["author"], _now()))
+            self._mutations += 1
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None, body: dict[str, Any] | None = None) -> None:
         """The next API request (not OAuth) answers with this status."""
@@ -341,6 +347,7 @@ class FakeTasklog:
                     **{k: body.get(k) for k in ("date", "start", "minutes", "note", "marker")},
                 }  # fmt: skip
                 fake.created_markers.append(body.get("marker"))
+                fake._mutations += 1
                 created = dict(fake.worklogs[worklog_id])
                 lose, fake.lose_next_create_answer = fake.lose_next_create_answer, False
                 stall, fake.stall_next_create_seconds = fake.stall_next_create_seconds, 0.0
@@ -374,6 +381,7 @@ class FakeTasklog:
                 worklog.update(
                     {k: body.get(k) for k in ("date", "start", "minutes", "note", "marker")}, updated_at=_now()
                 )
+                fake._mutations += 1
                 return Response(worklog)
 
         @delete("/api/v1/worklogs/{worklog_id:str}", status_code=200)  # the handler sets 204 itself
@@ -414,10 +422,19 @@ class FakeTasklog:
             limit = int(query.get("limit") or 100)
             with fake.lock:
                 until = pinned or _now()
-                changed = sorted(
-                    (w for w in fake.worklogs.values() if w["author"] == user.id and since < w["updated_at"] <= until),
-                    key=lambda w: (w["updated_at"], w["id"]),
-                )
+                key = (user.id, since, until, fake._mutations)
+                if fake._changes_cache is not None and fake._changes_cache[0] == key:
+                    changed = fake._changes_cache[1]
+                else:
+                    changed = sorted(
+                        (
+                            w
+                            for w in fake.worklogs.values()
+                            if w["author"] == user.id and since < w["updated_at"] <= until
+                        ),
+                        key=lambda w: (w["updated_at"], w["id"]),
+                    )
+                    fake._changes_cache = (key, changed)
                 deleted = [i for i, author, when in fake.deleted if author == user.id and since < when <= until]
             page = changed[offset : offset + limit]
             more = offset + limit < len(changed)
