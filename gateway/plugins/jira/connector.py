@@ -8,11 +8,10 @@ Worklogs carry the entry's marker: on Cloud as a worklog property (`timetracker`
 `expand=properties`); on Data Center, whose worklog bean has no properties (and refuses unknown body fields with
 400), as a tag at the end of the comment (`… [tt:<uuid>]`). A tag is read on both flavours.
 `started` is the user's local wall time with the offset of their Jira time zone (`/myself` → `timeZone`).
-The pull reads Jira's change feeds (`/worklog/updated`, `/worklog/deleted`; the newest minute is left out of
-them, so each read starts a little before the last position seen) and fetches the bodies with `/worklog/list`,
-keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search, and
-each issue the search leaves out (it lags behind writes; Data Center refuses JQL naming a deleted issue) is read on
-its own. Cloud writes send `notifyUsers=false`; scoped Cloud API tokens go through Atlassian's gateway.
+The pull reads only the linked user's changes (see `pull_worklogs`): the issues they logged work on that changed
+since a little before the last read began, each read whole, and Jira's id-only deletion feed; never the site's
+`/worklog/updated` feed and its bodies, which would cost every link the whole site's activity. Cloud writes send
+`notifyUsers=false`; scoped Cloud API tokens go through Atlassian's gateway.
 """
 
 from __future__ import annotations
