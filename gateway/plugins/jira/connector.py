@@ -8,11 +8,10 @@ Worklogs carry the entry's marker: on Cloud as a worklog property (`timetracker`
 `expand=properties`); on Data Center, whose worklog bean has no properties (and refuses unknown body fields with
 400), as a tag at the end of the comment (`… [tt:<uuid>]`). A tag is read on both flavours.
 `started` is the user's local wall time with the offset of their Jira time zone (`/myself` → `timeZone`).
-The pull reads Jira's change feeds (`/worklog/updated`, `/worklog/deleted`; the newest minute is left out of
-them, so each read starts a little before the last position seen) and fetches the bodies with `/worklog/list`,
-keeping the linked user's own worklogs. Worklog bodies name the issue by id only; keys come from one search, and
-each issue the search leaves out (it lags behind writes; Data Center refuses JQL naming a deleted issue) is read on
-its own. Cloud writes send `notifyUsers=false`; scoped Cloud API tokens go through Atlassian's gateway.
+The pull reads only the linked user's changes (see `pull_worklogs`): the issues they logged work on that changed
+since a little before the last read began, each read whole, and Jira's id-only deletion feed; never the site's
+`/worklog/updated` feed and its bodies, which would cost every link the whole site's activity. Cloud writes send
+`notifyUsers=false`; scoped Cloud API tokens go through Atlassian's gateway.
 """
 
 from __future__ import annotations
@@ -71,6 +70,7 @@ OVERLAP = timedelta(minutes=2)
 # writes (seconds, at times minutes: Atlassian's "search and reconcile").
 SEARCH_OVERLAP = timedelta(minutes=10)
 ISSUES_PER_PAGE = 20  # issues read whole per page of a pull (each page is applied and its position kept)
+RECONCILE_LIMIT = 50  # issue ids a Cloud search reconciles at most
 SEARCH_PAGE = 1000  # issues per search page when only keys are asked for (Jira may answer fewer)
 LIST_LIMIT = 1000  # ids per POST /worklog/list
 SEARCH_CHUNK = 100  # issue ids per key lookup
@@ -90,6 +90,8 @@ class PullState(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     started: int  # when the read began (ms): the next read's window starts a little before it
     deleted: int  # the deletion feed's position (the last deletion time seen)
     issues: list[list[str]] = msgspec.field(default_factory=list)  # [id, key] of the issues still to read
+    # The ids of the user's most recently changed issues, which the next read's search reconciles (Cloud).
+    recent: list[str] = msgspec.field(default_factory=list)
 
 
 class JiraConnector(OAuth2Connector[JiraConfig]):
@@ -285,9 +287,11 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         page takes their ids and keys, and each page then reads `ISSUES_PER_PAGE` of them whole (Jira's largest
         pages) and keeps the user's worklogs changed in the window. `startedAfter` is not used: an edit of an old
         worklog must be seen. The window starts `SEARCH_OVERLAP` before the previous read began, which covers the
-        search's lag behind writes, and it reaches to now, so the newest minute is read too. Deletions come from
-        Jira's `/worklog/deleted` feed (ids only, no bodies; the engine matches them to the worklogs it knows), read
-        last; a first pull starts it as the read begins (nothing of this link can have been deleted before).
+        search's lag behind writes, and it reaches to now, so the newest minute is read too; on Cloud the search
+        also reconciles the user's latest issues (`reconcileIssues`), so a change there is seen at once. Deletions
+        come from Jira's `/worklog/deleted` feed (ids only, no bodies; the engine matches them to the worklogs it
+        knows), read last; a first pull starts it as the read begins (nothing of this link can have been deleted
+        before).
         Each page's token holds what is left to read, so an unfinished pull goes on where it stopped.
         """
         if page:
@@ -313,7 +317,9 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         if not feed.get("lastPage", True):
             state.since = _next_since(feed, state.since)
             return PullPage(worklogs=[], deleted_ids=deleted, next_page=msgspec.json.encode(state).decode())
-        cursor_out = msgspec.json.encode({"issues": state.started, "deleted": state.deleted}).decode()
+        cursor_out = msgspec.json.encode(
+            {"issues": state.started, "deleted": state.deleted, "recent": state.recent}
+        ).decode()
         return PullPage(worklogs=[], deleted_ids=deleted, cursor=cursor_out)
 
     async def _start(self, credentials: Credentials, cursor: str | None) -> PullState:
@@ -324,19 +330,30 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
             # "updated": the site feed's position, written by gateways before the per-user read.
             since = int(position.get("issues", position.get("updated", 0))) - _ms(SEARCH_OVERLAP)
             deleted = int(position["deleted"])
+            recent = [str(ident) for ident in position.get("recent", [])]
         else:
             since = started - _ms(timedelta(days=self.config.initial_pull_days))
             # Nothing this link knows can have been deleted before its first read: the feed starts with the read
             # (as far back as the search's overlap, so a deletion made while the read begins is not missed).
             deleted = started - _ms(SEARCH_OVERLAP)
+            recent = []
         # Relative to Jira's clock, as long as the window: any difference between the clocks cancels out.
         minutes = -(-(started - since) // 60_000) + 1
         jql = f"worklogAuthor = currentUser() AND updated >= -{minutes}m ORDER BY updated DESC"
         issues = [
             [str(issue["id"]), str(issue["key"])]
-            async for issue in self.search_issues(credentials, jql, fields="key", page_size=SEARCH_PAGE)
+            async for issue in self.search_issues(
+                credentials, jql, fields="key", page_size=SEARCH_PAGE, reconcile=recent
+            )
         ]
-        return PullState(phase="issues", since=since, started=started, deleted=deleted, issues=issues)
+        # The issues the user worked on last are where the next change most likely is (the one a webhook announces):
+        # the next search judges them as they are then, whatever the index's lag.
+        latest = [ident for ident, _key in issues][:RECONCILE_LIMIT]
+        recent = latest + [ident for ident in recent if ident not in latest]
+        return PullState(
+            phase="issues", since=since, started=started, deleted=deleted, issues=issues,
+            recent=recent[:RECONCILE_LIMIT],
+        )  # fmt: skip
 
     async def _changed_worklogs(
         self, credentials: Credentials, issues: list[list[str]], since: int
@@ -419,13 +436,24 @@ class JiraConnector(OAuth2Connector[JiraConfig]):
         return found
 
     async def search_issues(
-        self, credentials: Credentials, jql: str, *, fields: str = TICKET_FIELDS, page_size: int = 100
+        self,
+        credentials: Credentials,
+        jql: str,
+        *,
+        fields: str = TICKET_FIELDS,
+        page_size: int = 100,
+        reconcile: list[str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every issue matching `jql`: Cloud pages with `nextPageToken`, Data Center with `startAt`/`total`."""
+        """Every issue matching `jql`: Cloud pages with `nextPageToken`, Data Center with `startAt`/`total`.
+
+        On Cloud, `reconcile` names up to 50 issue ids the search must judge as they are now, not as its index
+        last saw them (`reconcileIssues`, Atlassian's "search and reconcile")."""
         if self.cloud:
             token: str | None = None
             while True:
                 params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
+                if reconcile:
+                    params["reconcileIssues"] = ",".join(reconcile[:RECONCILE_LIMIT])
                 if token:
                     params["nextPageToken"] = token
                 page = await self._call("GET", "/search/jql", credentials, "search issues", params=params)

@@ -5,8 +5,10 @@ What it models:
   `startedAfter`, `adjustEstimate`, `expand=properties`), `/worklog/updated` and `/worklog/deleted` (oldest
   first, `feed_page_size` a page, `nextPage`/`lastPage`/`until`, the newest minute left out), `POST
   /worklog/list` (≤ 1000 ids), search (`/search/jql` with `nextPageToken`/`isLast` on Cloud, where `/search`
-  answers 410; `/search` with `startAt`/`total` on Data Center; JQL `id in (…)`, `key in (…)` and
-  `summary ~ "text*" ORDER BY updated DESC`, the text search read as: a word of the summary starts with each word).
+  answers 410; `/search` with `startAt`/`total` on Data Center; JQL `id in (…)`, `key in (…)`,
+  `summary ~ "text*" ORDER BY updated DESC` (the text search read as: a word of the summary starts with each word)
+  and `worklogAuthor = currentUser() AND updated >= -Nm [ORDER BY updated DESC]`; up to 1000 issues a page when
+  only ids or keys are asked for, else 100).
 - `started` accepted only as `yyyy-MM-dd'T'HH:mm:ss.SSS±hhmm` (anything else: 400), stored as an instant and
   written back in the reading user's time zone, as Jira does; comments as ADF on v3 and strings on v2.
 - Auth: Cloud API tokens (Basic e-mail:token) on the site; OAuth 2.0 3LO (`/authorize`, `/oauth/token` with a
@@ -15,18 +17,19 @@ What it models:
   token, authorise, access token under `/plugins/servlet/oauth/`, every call's signature checked).
 - Real Jira where it hurts (docs/trackers.md names the source of each): Data Center without worklog properties
   or `expand`, refusing unknown body fields with 400 "Unrecognized field" and JQL naming an unknown issue with
-  400; a search that lags behind writes (`add_issue(indexed=False)`, `reconcileIssues` on Cloud); watchers mailed
+  400; a search that lags behind writes (`add_issue(indexed=False)`, `lag_search()` until `index()`,
+  `reconcileIssues` on Cloud); watchers mailed
   (`notifications`) unless Cloud is sent `notifyUsers=false`; worklogs moved between issues (`move_worklog`);
   scoped API tokens refused on the site and accepted under `/ex/jira/{cloudId}`, `/_edge/tenant_info`.
 - Failures: `fail_next(status, headers)` for the next REST call; 429 `jira-per-issue-on-write` when one issue
   takes more than `issue_write_limit` writes in 2 seconds; Jira's error bodies (`errorMessages`, `errors`).
+- Cost: REST calls and worklog bodies answered, per user (`calls`, `bodies`): what Cloud's quota counts.
 - Webhooks: `webhook(...)` builds a delivery signed like Jira's (`X-Hub-Signature`, a stable
   `X-Atlassian-Webhook-Identifier`).
 Every REST request and answer is checked against Atlassian's OpenAPI description (`contract.py`); a request
 that breaks it gets Jira's 400, an answer that breaks it is recorded in `violations` (the tests fail on any).
 
-Not modelled: permissions and issue security, worklog visibility, JQL beyond id/key lists and a summary search,
-changelogs,
+Not modelled: permissions and issue security, worklog visibility, JQL beyond the forms above, changelogs,
 `adjustEstimate=new|manual` arithmetic, time tracking configuration (a day is 8 hours), webhooks registered
 through the REST API, Jira's own rate-limit budgets other than the per-issue one.
 """
@@ -129,6 +132,8 @@ class FakeJira:
         self.issues: dict[str, Issue] = {}
         # Issues the search index has not caught up with: the search is not read-after-write consistent.
         self.unindexed: set[str] = set()
+        # The search's view of each issue while it lags (`lag_search`): (updated, worklog authors) by issue id.
+        self.index_snapshot: dict[str, tuple[datetime, frozenset[str]]] | None = None
         self.worklogs: dict[str, Worklog] = {}
         self.deleted: list[tuple[str, int]] = []  # (worklog id, deletion time ms)
         self.ids = itertools.count(10000)
@@ -190,6 +195,15 @@ class FakeJira:
 
     def index(self) -> None:
         self.unindexed.clear()
+        self.index_snapshot = None
+
+    def lag_search(self) -> None:
+        """From now on the search sees every issue as it is now (its `updated`, who logged work on it), until
+        `index()`: changes made meanwhile are not searchable yet, though reads show them."""
+        self.index_snapshot = {
+            issue.id: (issue.updated, frozenset(w.author for w in self.worklogs.values() if w.issue_id == issue.id))
+            for issue in self.issues.values()
+        }
 
     def add_worklog(
         self, user: JiraUser, key: str, started: datetime, minutes: int, comment: str, *, age: timedelta | None = None
@@ -535,11 +549,18 @@ class FakeJira:
             # Issues the user logged work on that changed within the period (a worklog change updates its issue).
             after = datetime.now(UTC) - timedelta(minutes=int(worked[1]))
             mine = {w.issue_id for w in self.worklogs.values() if w.author == user.id}
-            matches = sorted(
-                (i for i in self.issues.values() if i.id in mine and i.updated >= after), key=lambda i: int(i.id)
-            )
+            reconciling = {part.strip() for part in str(query.get("reconcileIssues", "")).split(",") if cloud}
+            snapshot = self.index_snapshot or {}
+
+            def searchable(issue: Issue) -> bool:
+                if self.index_snapshot is None or issue.id in reconciling:
+                    return issue.id in mine and issue.updated >= after
+                updated, authors = snapshot.get(issue.id, (None, frozenset()))
+                return updated is not None and user.id in authors and updated >= after
+
+            matches = sorted((i for i in self.issues.values() if searchable(i)), key=lambda i: int(i.id))
             if worked[2]:
-                matches.sort(key=lambda i: i.updated, reverse=True)
+                matches.sort(key=lambda i: snapshot.get(i.id, (i.updated,))[0], reverse=True)
         elif text is not None:
             terms = re.findall(r"\w+", re.sub(r"\\(.)", r"\1", text[1]).lower())  # punctuation is not searched
             matches = sorted(

@@ -258,14 +258,36 @@ async def test_worklogs_are_not_dropped_while_the_search_lags_behind(
     for setup in (cloud, datacenter):
         fake, connector, credentials = setup.fake, setup.connector(http), setup.credentials()
         _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
+        fake.lag_search()
         fake.add_issue("GW-3", "Made a moment ago", indexed=False)
         fresh = fake.add_worklog(setup.user, "GW-3", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "fresh")
+        # An issue the search still shows as it was before the user logged work on it.
+        also = fake.add_worklog(setup.user, "GW-1", datetime(2026, 11, 20, 11, tzinfo=berlin), 15, "also")
         pulled, _deleted, later, _pages = await pull_everything(connector, credentials, cursor)
-        assert fresh.id not in {w.id for w in pulled}  # the search does not show the issue yet
+        assert not {fresh.id, also.id} & {w.id for w in pulled}  # the search does not show them yet
         fake.index()
-        # The next read's window starts well before the last one began: the lagging issue is read now.
+        # The next read's window starts well before the last one began: the lagging issues are read now.
         pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, later)
-        assert {(w.id, w.ticket) for w in pulled} == {(fresh.id, "GW-3")}
+        assert {(w.id, w.ticket) for w in pulled} == {(fresh.id, "GW-3"), (also.id, "GW-1")}
+
+
+async def test_on_cloud_the_search_reconciles_the_users_latest_issues(
+    cloud: JiraSetup, http: httpx.AsyncClient
+) -> None:
+    fake, connector, credentials = cloud.fake, cloud.connector(http), cloud.credentials()
+    berlin = ZoneInfo("Europe/Berlin")
+    fake.add_worklog(cloud.user, "GW-1", datetime(2026, 11, 20, 9, tzinfo=berlin), 30, "earlier")
+    fake.age_everything(timedelta(hours=1))  # the issue's last change is older than the next read's window
+    _pulled, _deleted, cursor, _pages = await pull_everything(connector, credentials, None)
+    fake.lag_search()
+    # Logged a moment ago on the issue the user worked on last (a webhook starts this pull); the index lags.
+    fresh = fake.add_worklog(
+        cloud.user, "GW-1", datetime(2026, 11, 21, 9, tzinfo=berlin), 15, "just now", age=timedelta(0)
+    )
+    pulled, _deleted, _cursor, _pages = await pull_everything(connector, credentials, cursor)
+    assert fresh.id in {w.id for w in pulled}
+    [search] = [q for _m, p, q, _b in fake.requests if p == "/search/jql" and "reconcileIssues" in q]
+    assert search["reconcileIssues"] == fake.issues["GW-1"].id
 
 
 async def test_an_unfinished_pull_goes_on_from_its_page_in_another_process(
