@@ -19,7 +19,7 @@ from gateway.core.links import LinkState, LinkStatus, list_my_links
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.sync import conflicts
 from gateway.core.sync.conflicts import Conflict
-from gateway.core.sync.status import LinkSyncStatus, my_sync_status
+from gateway.core.sync.status import LinkSyncStatus, lease_alive, my_sync_status
 from gateway.web.pages import fragment, render
 
 # The snapshot fields of a conflict, in the order and with the names the queue shows them.
@@ -51,7 +51,8 @@ class LinkCard:
 
     @property
     def running(self) -> bool:
-        return self.status.link.sync_lease_until is not None
+        # A live lease: one a killed worker left behind lapses and no longer counts.
+        return lease_alive(self.status.link, datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,6 +140,7 @@ async def _pull_or_record(run: Run) -> None:
         await pull_changes(run)
     except (Rejected, NotFound) as exc:
         await run.session.rollback()
+        await run.session.refresh(run.link)  # a rollback expires what the session holds
         run.report.pull_error = f"pull failed: {exc}"
         log.warning("pull refused by the tracker", link_id=run.link.id, reason=str(exc))
 
