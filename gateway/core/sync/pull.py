@@ -145,7 +145,8 @@ async def _reconcile(run: Run, entry: Entry, remote: RemoteWorklog) -> None:
         return  # a pending delete will remove it remotely
     state = await session.get(WorklogSyncState, entry.id) or WorklogSyncState(entry_id=entry.id)
     session.add(state)
-    remote_snapshot = snapshot.of_remote(remote)
+    kept_ticket = snapshot.renamed_ticket(remote, state.base)
+    remote_snapshot = snapshot.of_remote(remote, kept_ticket)
     local_activity = await _activity_name(run, entry.activity_id)
     if entry.worklog_id != remote.id:
         # Ours, found by its marker (a create whose answer was lost, or a worklog the tracker moved): what the
@@ -182,7 +183,7 @@ async def _reconcile(run: Run, entry: Entry, remote: RemoteWorklog) -> None:
             entry.sync_state = SyncState.PENDING
         if "activity" in take:
             synced_activity = await _activity_name(run, entry.activity_id)
-    state.base = snapshot.base_of(remote, None, synced_activity)
+    state.base = snapshot.base_of(remote, kept_ticket, synced_activity)
     state.remote_updated_at = remote.updated_at
 
 

@@ -223,6 +223,7 @@ async def _draft(run: Run, entry: Entry, state: WorklogSyncState) -> WorklogDraf
         minutes=entry.duration,
         description=entry.description,
         activity=name,
+        ticket_id=snapshot.ticket_id_for(entry.ticket, state.base),
     )
 
 

@@ -51,7 +51,28 @@ def base_of(worklog: RemoteWorklog, ticket: str | None = None, local_activity: s
     base["local_activity"] = local_activity
     if worklog.activity is not None:
         base["activity"] = worklog.activity
+    if worklog.ticket_id is not None:
+        base["ticket_id"] = worklog.ticket_id
     return base
+
+
+def renamed_ticket(worklog: RemoteWorklog, base: dict[str, Any] | None) -> str | None:
+    """The key the gateway synced when `worklog`'s ticket is that same ticket under a new key (same stable id):
+    an issue moved to another project in the tracker is a rename, not a move of the worklog, and the entry keeps
+    the key its project's rules accept. None when the ticket is not known to be renamed."""
+    if base is None or worklog.ticket_id is None or base.get("ticket_id") != worklog.ticket_id:
+        return None
+    synced = str(base.get("ticket") or "")
+    return synced if synced and synced != worklog.ticket.strip().upper() else None
+
+
+def ticket_id_for(ticket: str, base: dict[str, Any] | None) -> str | None:
+    """The stable id of `ticket` as last synced, for addressing the worklog where keys change; None when the entry
+    now names another ticket (the id belongs to the old one) or nothing was synced."""
+    if base is None or str(base.get("ticket") or "") != ticket.strip().upper():
+        return None
+    ticket_id = base.get("ticket_id")
+    return str(ticket_id) if ticket_id is not None else None
 
 
 def changed_fields(snapshot: Snapshot | dict[str, Any], base: Snapshot | dict[str, Any]) -> set[str]:

@@ -316,3 +316,20 @@ async def test_an_unmappable_worklog_is_parked_until_a_project_takes_it(sync_env
     await sync_env.sync()
     [entry] = await sync_env.entries()
     assert (entry.ticket, entry.day) == ("OPS-1", DAY.replace(day=25))
+
+
+async def test_an_issue_renamed_in_the_tracker_keeps_the_entrys_ticket_and_its_worklog(sync_env: SyncEnv) -> None:
+    # The same ticket id under another key is the ticket renamed (an issue moved to another project), not the
+    # worklog moved: the entry keeps the key its project accepts, and its edits still reach the same worklog.
+    entry_id, worklog_id = await synced_entry(sync_env)
+    sync_env.fake.rename_issue("TL-1", "OPS-7")
+    sync_env.fake.edit_worklog(worklog_id, note="Renamed meanwhile")
+    await sync_env.sync()
+    entry = await sync_env.entry(entry_id)
+    assert (entry.ticket, entry.description, entry.sync_state) == ("TL-1", "Renamed meanwhile", SyncState.SYNCED)
+
+    await sync_env.change(entry_id, description="Ours")
+    await sync_env.sync()
+    assert sync_env.fake.worklogs[worklog_id]["note"] == "Ours"
+    assert (await sync_env.entry(entry_id)).ticket == "TL-1"
+    assert (sync_env.fake.count("create worklog"), sync_env.fake.count("delete worklog")) == (1, 0)

@@ -196,6 +196,7 @@ def _worklog(body: dict[str, Any]) -> RemoteWorklog:
         updated_at=datetime.fromisoformat(body["updated_at"]),
         author_id=str(body["author"]),
         marker=body.get("marker"),
+        ticket_id=body.get("issue_id"),
     )
 
 

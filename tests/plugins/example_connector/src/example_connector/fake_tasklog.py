@@ -128,8 +128,21 @@ class FakeTasklog:
 
     def add_issue(self, key: str, title: str, state: str = "open") -> dict[str, Any]:
         with self.lock:
-            self.issues[key] = {"key": key, "title": title, "state": state, "assignee": None, "updated_at": _now()}
+            self.issues[key] = {
+                "id": str(next(self._ids)), "key": key, "title": title, "state": state, "assignee": None,
+                "updated_at": _now(),
+            }  # fmt: skip
             return self.issues[key]
+
+    def rename_issue(self, key: str, new_key: str) -> None:
+        """Move an issue to another project in Tasklog itself: its key changes, its id and worklogs stay (the
+        worklogs' own `updated_at` does not change, as in Jira)."""
+        with self.lock:
+            issue = self.issues.pop(key)
+            self.issues[new_key] = {**issue, "key": new_key, "updated_at": _now()}
+            for worklog in self.worklogs.values():
+                if worklog["issue"] == key:
+                    worklog["issue"] = new_key
 
     def edit_issue(self, key: str, **changes: Any) -> None:
         with self.lock:
@@ -142,8 +155,9 @@ class FakeTasklog:
         with self.lock:
             worklog_id = str(next(self._ids))
             self.worklogs[worklog_id] = {
-                "id": worklog_id, "issue": issue, "date": day, "start": start, "minutes": minutes, "note": note,
-                "marker": None, "author": user_id, "updated_at": _now(),
+                "id": worklog_id, "issue": issue, "issue_id": self.issues.get(issue, {}).get("id"), "date": day,
+                "start": start, "minutes": minutes, "note": note, "marker": None, "author": user_id,
+                "updated_at": _now(),
             }  # fmt: skip
             self._mutations += 1
             return worklog_id
@@ -343,7 +357,8 @@ class FakeTasklog:
                     return Response({"errors": [problem]}, status_code=422)
                 worklog_id = str(next(fake._ids))
                 fake.worklogs[worklog_id] = {
-                    "id": worklog_id, "issue": key, "author": user.id, "updated_at": _now(),
+                    "id": worklog_id, "issue": key, "issue_id": fake.issues[key]["id"], "author": user.id,
+                    "updated_at": _now(),
                     **{k: body.get(k) for k in ("date", "start", "minutes", "note", "marker")},
                 }  # fmt: skip
                 fake.created_markers.append(body.get("marker"))
