@@ -19,6 +19,8 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.db import create_engine, create_session_factory
+from gateway.core.models import Ticket
+from gateway.core.ticket_cache import cached_ticket
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -77,6 +79,16 @@ class Workers:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+async def cached_ticket_in(database_url: str, system_id: int, key: str) -> Ticket | None:
+    """The ticket cache's row for `key`, read in a session of its own (webhooks fill the cache in a job)."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await cached_ticket(session, system_id, key)
+    finally:
+        await engine.dispose()
 
 
 async def eventually(check: Callable[[], Any], *, within: float, what: str, logs: Callable[[], str]) -> None:

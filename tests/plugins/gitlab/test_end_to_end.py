@@ -21,13 +21,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from gateway.core.db import create_engine, create_session_factory
-from gateway.core.ticket_cache import cached_ticket
 from tests.api.conftest import AppClientFactory
 from tests.api.world import World
 from tests.plugins.gitlab.conftest import PROJECT, TICKET, GitLabSetup, gitlab_setup
 from tests.plugins.gitlab.fake_gitlab import Timelog
-from tests.support import Workers, clean_environment, eventually
+from tests.support import Workers, cached_ticket_in, clean_environment, eventually
 
 Client = AsyncTestClient[Litestar]
 # Generous waits: a sync job that fails (PostgreSQL has been seen to report a deadlock between an entry's PATCH and
@@ -189,12 +187,13 @@ async def test_gitlab_end_to_end(gateway: Client, world: World, oauth_gitlab: Gi
     retried = await gateway.post(f"/api/webhooks/{system['id']}", content=body, headers=headers)
     assert retried.status_code == 202, retried.text
     assert retried.json()["status"] == "duplicate"
-    engine = create_engine(world.database_url)
-    async with create_session_factory(engine)() as session:
-        ticket = await cached_ticket(session, system["id"], TICKET)
-    await engine.dispose()
-    assert ticket is not None
-    assert (ticket.summary, ticket.status) == ("Sync timelogs, renamed", "closed")
+
+    async def cache_updated() -> bool:
+        ticket = await cached_ticket_in(world.database_url, system["id"], TICKET)
+        return ticket is not None and (ticket.summary, ticket.status) == ("Sync timelogs, renamed", "closed")
+
+    # The delivery is recorded at once and applied by a job.
+    await eventually(cache_updated, within=60, what="the cached ticket's update", logs=worker.logs)
     forged_headers, forged = fake.hook("Issue Hook", fake.issue_payload(issue, user, "close"), token="guessed")
     refused = await gateway.post(f"/api/webhooks/{system['id']}", content=forged, headers=forged_headers)
     assert refused.status_code == 401

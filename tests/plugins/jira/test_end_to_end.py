@@ -21,12 +21,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from gateway.core.db import create_engine, create_session_factory
-from gateway.core.ticket_cache import cached_ticket
 from tests.api.conftest import AppClientFactory
 from tests.api.world import World
 from tests.plugins.jira.conftest import JiraSetup, jira_setup
-from tests.support import Workers, clean_environment, eventually
+from tests.support import Workers, cached_ticket_in, clean_environment, eventually
 
 Client = AsyncTestClient[Litestar]
 FLAVOURS = [("cloud", "oauth2"), ("datacenter", "oauth1")]
@@ -140,12 +138,13 @@ async def test_jira_end_to_end(gateway: Client, world: World, jira: JiraSetup, w
     headers, body = fake.issue_webhook("GW-1")
     accepted = await gateway.post(f"/api/webhooks/{system['id']}", content=body, headers=headers)
     assert accepted.status_code == 202, accepted.text
-    engine = create_engine(world.database_url)
-    async with create_session_factory(engine)() as session:
-        ticket = await cached_ticket(session, system["id"], "GW-1")
-    await engine.dispose()
-    assert ticket is not None
-    assert (ticket.summary, ticket.status) == ("Sync worklogs, renamed", "In Progress")
+
+    async def cache_updated() -> bool:
+        ticket = await cached_ticket_in(world.database_url, system["id"], "GW-1")
+        return ticket is not None and (ticket.summary, ticket.status) == ("Sync worklogs, renamed", "In Progress")
+
+    # The delivery is recorded at once and applied by a job.
+    await eventually(cache_updated, within=60, what="the cached ticket's update", logs=worker.logs)
     forged_headers, forged = fake.webhook("jira:issue_deleted", {"issue": {"key": "GW-1"}}, secret="guessed")
     refused = await gateway.post(f"/api/webhooks/{system['id']}", content=forged, headers=forged_headers)
     assert refused.status_code == 401
