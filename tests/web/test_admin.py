@@ -95,6 +95,17 @@ async def test_admin_creates_a_ticket_system_through_its_generated_form_and_enab
     await expect(page.get_by_test_id("test-result")).to_contain_text(tasklog.base_url)
     await screenshots(page, web_output, "admin-ticket-system")
 
+    # Editing: a new webhook secret is stored without the client secret being sent again.
+    await page.get_by_label(re.compile(r"^Page size")).fill("40")
+    await page.get_by_label(re.compile(r"^Webhook secret")).fill("a webhook secret")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("#system-status")).to_have_text("Saved.")
+    await expect(page.locator("label[for='secret-webhook_secret']")).to_contain_text("stored")
+    await expect(page.locator("label[for='secret-client_secret']")).to_contain_text("stored")
+    await expect(page.get_by_label(re.compile(r"^Webhook secret"))).to_have_value("")
+    await page.reload()
+    await expect(page.get_by_label(re.compile(r"^Page size"))).to_have_value("40")
+
     # The matrix, filtered to the company's team: one click enables Cy's link.
     await page.get_by_role("link", name="Links").click()
     await page.get_by_label("Team").select_option(label=f"Team {company.tag}")
