@@ -60,6 +60,8 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.entries_by_user_day
 	$(BIN)/python -m bench.time_report
+	$(BIN)/python -m bench.fast_path --rows 1000000
+	$(BIN)/python -m bench.fast_path --database sqlite --rows 200000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results
