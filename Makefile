@@ -65,6 +65,8 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-example
 	$(BIN)/python -m bench.entries_by_user_day
 	$(BIN)/python -m bench.time_report
+	$(BIN)/python -m bench.fast_path --rows 1000000
+	$(BIN)/python -m bench.fast_path --database sqlite --rows 200000
 	$(BIN)/python -m bench.sync_at_scale $(SYNC_BENCH)
 
 clean:

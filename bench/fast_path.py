@@ -134,9 +134,10 @@ def prepare(db: Database, rows: int, users: int, key_ring: KeyRing) -> str:
             f"VALUES ({USER}, 'bench', '{hash_token(token)}', '{token[:8]}', '[]', '{now}')"
         )
         secrets = seal_system_secrets({"webhook_secret": WEBHOOK_SECRET}, key_ring)
+        config = json.dumps({"flavour": "datacenter", "auth": "personal_token"})
         conn.execute(
             "INSERT INTO ticket_systems (name, type, base_url, enabled, book_time, config, secrets, created_at, "
-            f"updated_at) VALUES ('Jira', 'jira', 'https://jira.example', true, true, '{{}}', '{secrets}', "
+            f"updated_at) VALUES ('Jira', 'jira', 'https://jira.example', true, true, '{config}', '{secrets}', "
             f"'{now}', '{now}')"
         )
         if db.kind == "sqlite":
@@ -255,7 +256,7 @@ async def measure(db: Database, base: str, token: str, args: argparse.Namespace)
             found = await interleaved(
                 args.runs,
                 live=timed_get(client, "/health/live"),
-                bare=timed_get(client, "/bench/bare"),
+                bare=timed_get(client, "/api/bench/bare"),
                 me=timed_get(client, "/api/me", auth),
                 entries=timed_get(client, list_url, auth),
                 entries_sql=timed_sql(conn, token_query(db, token), db.compile(month)),
@@ -358,10 +359,10 @@ async def webhooks(client: httpx.AsyncClient, conn: Any, args: argparse.Namespac
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
         return count / (time.perf_counter() - started)
 
-    await rate("/bench/bare", 200, 0)
-    bare = await rate("/bench/bare", total, 0)
+    await rate("/api/bench/bare", 200, 0)
+    bare = await rate("/api/bench/bare", total, 0)
     hooks = await rate(f"/api/webhooks/{system_id}", total, 0)
-    bare_again = await rate("/bench/bare", total, 0)
+    bare_again = await rate("/api/bench/bare", total, 0)
     replays = await rate(f"/api/webhooks/{system_id}", total, total)
     floor = (bare + bare_again) / 2
     print(f"\nwebhooks, {CONCURRENCY} at a time, {total} signed Jira deliveries (then the same again: replays)")

@@ -2,7 +2,7 @@
 
     python -m bench.serve_app PORT        (DATABASE_URL and GATEWAY_SECRET_KEYS from the environment)
 
-`/bench/bare` answers GET and POST with a constant, through the same app, middleware and server as the API.
+`/api/bench/bare` answers GET and POST with a constant, through the same app, middleware and server as the API.
 """
 
 from __future__ import annotations
@@ -13,21 +13,21 @@ import uvicorn
 from litestar import get, post
 
 from gateway.api.app import create_app
-from gateway.core.settings import load_settings
+from gateway.cli._runtime import settings_with_logging
 
 
-@get("/bench/bare", include_in_schema=False, sync_to_thread=False)
+@get("/api/bench/bare", include_in_schema=False, sync_to_thread=False)
 def bare_get() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@post("/bench/bare", include_in_schema=False, status_code=202, sync_to_thread=False)
+@post("/api/bench/bare", include_in_schema=False, status_code=202, sync_to_thread=False)
 def bare_post(body: bytes) -> dict[str, str]:
     return {"status": "accepted"}
 
 
 def main() -> None:
-    app = create_app(load_settings())
+    app = create_app(settings_with_logging())
     app.register(bare_get)
     app.register(bare_post)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False)

@@ -44,6 +44,8 @@ SyncMachinery = NamedDependency[SyncDeps]  # as `sync_deps`
 ReportSession = NamedDependency[AsyncSession]  # as `report_session`
 
 
+# Session.info key of the caller's user row (see `provide_caller`).
+CALLER_ROW = "gateway_caller_row"
 # Route option of a controller (or handler) whose GETs only read; see `provide_db_session`.
 READS_ONLY = "gateway_reads_only"
 READ_ONLY_GETS = {READS_ONLY: True}
@@ -149,6 +151,9 @@ async def provide_caller(request: Request[object, object, State], db_session: Db
         user, issued = resumed
         if issued is not None:
             queue_login_cookies(request, issued)
+    # The session's identity map holds rows weakly: keeping the caller's row for the request lets a handler that
+    # reads the caller's user (GET /api/me) find it there instead of asking the database again.
+    db_session.info[CALLER_ROW] = user
     return Caller(user_id=user.id, username=user.username, type=user.type)
 
 
