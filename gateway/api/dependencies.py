@@ -158,16 +158,17 @@ async def provide_caller(request: Request[object, object, State], db_session: Db
 
 
 def provide_page(
+    request: Request[object, object, State],
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
     offset: Annotated[
-        int | None, QueryParameter(ge=0, le=MAX_INT, description="Rows to skip (lists with a cursor: deprecated)")
-    ] = None,
+        int, QueryParameter(ge=0, le=MAX_INT, description="Rows to skip (lists with a cursor: deprecated)")
+    ] = 0,
     sort: Annotated[
         str | None,
         QueryParameter(description="Comma-separated fields; a leading '-' sorts descending, e.g. -day,start"),
     ] = None,
 ) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset or 0, sort=sort, offset_given=offset is not None)
+    return PageRequest(limit=limit, offset=offset, sort=sort, offset_given="offset" in request.query_params)
 
 
 DEPENDENCIES = {
