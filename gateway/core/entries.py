@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Select, String, case, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from gateway.core.auth.caller import Caller
 from gateway.core.commit_events import record_entry_change
@@ -296,9 +297,7 @@ async def update_entry(
     for name, value in after.items():
         setattr(entry, name, value)
     entry.version += 1
-    entry.sync_state = next_sync_state(
-        entry.sync_state, books_time=checked.books_time, has_worklog=entry.worklog_id is not None
-    )
+    _mark_changed(entry, books_time=checked.books_time)
     await session.flush()
     for day in {old_day, entry.day}:
         await reclassify_day(session, owner.id, day)
@@ -322,7 +321,7 @@ async def delete_entry(
         _check_version(entry, if_match)
     entry.deleted_at = datetime.now(UTC)
     entry.version += 1
-    entry.sync_state = next_sync_state(entry.sync_state, books_time=False, has_worklog=entry.worklog_id is not None)
+    _mark_changed(entry, books_time=False)
     await session.flush()
     await reclassify_day(session, entry.user_id, entry.day)
     await record_revision(
@@ -330,6 +329,15 @@ async def delete_entry(
     )
     record_entry_change(session, entry, "delete")
     await _request_sync_if_pending(session, entry)
+
+
+def _mark_changed(entry: Entry, *, books_time: bool) -> None:
+    """The sync state after a local change, written even when it looks unchanged: a push settling this entry may
+    have written `synced` in a transaction that committed after this one read the row, and this edit's UPDATE
+    (which waits for that row lock) must leave the entry pending, not keep the push's outcome."""
+    has_worklog = entry.worklog_id is not None
+    entry.sync_state = next_sync_state(entry.sync_state, books_time=books_time, has_worklog=has_worklog)
+    flag_modified(entry, "sync_state")
 
 
 async def _request_sync_if_pending(session: AsyncSession, entry: Entry) -> None:

@@ -65,7 +65,7 @@ async def test_admin_creates_a_ticket_system_through_its_generated_form_and_enab
     await page.get_by_label("Name", exact=True).fill(company.name("Tasklog"))
     await page.get_by_label("Address of the tracker").fill(tasklog.base_url)
     await client_id.fill(tasklog.client_id)
-    await page_size.fill("500")
+    await page_size.fill("501")
     await page.get_by_label(re.compile(r"^Client secret")).fill(tasklog.client_secret)
     await expect(page.get_by_label(re.compile(r"^Client secret"))).to_have_attribute("type", "password")
 
@@ -74,7 +74,7 @@ async def test_admin_creates_a_ticket_system_through_its_generated_form_and_enab
     await expect(page_size).to_have_attribute("aria-invalid", "true")
     await expect(page_size).to_be_focused()
     error = page.locator(".field:has(input[name='config.page_size']) .field-error")
-    await expect(error).to_have_text(re.compile(r"<= 100"))
+    await expect(error).to_have_text(re.compile(r"<= 500"))
     await screenshots(page, web_output, "admin-ticket-system-error")
 
     await page_size.fill("50")
