@@ -373,7 +373,3 @@ def exposition(states: Iterable[Metric], multiprocess_dir: str | None) -> bytes:
     extra = CollectorRegistry(auto_describe=False)
     extra.register(_Fixed(states))
     return generate_latest(registry) + generate_latest(extra)
-
-
-# The sync run listener lives with the run history; importing it here registers it wherever metrics are used.
-from gateway.core import sync_runs  # noqa: E402, F401

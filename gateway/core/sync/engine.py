@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.connectors import AuthRevoked, NotFound, Rejected
+from gateway.core import sync_runs  # noqa: F401  (its listener counts every finished run in the metrics)
 from gateway.core.commit_events import record_link_change
 from gateway.core.errors import GatewayError, reason_of
 from gateway.core.logs import get_logger
