@@ -6,11 +6,11 @@ import asyncio
 from datetime import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.connectors import Transient
 from gateway.core.enums import SyncState
-from gateway.core.models import Project, SyncRun, UnmappedWorklog
+from gateway.core.models import Entry, Project, SyncRun, UnmappedWorklog
 from gateway.core.revisions import list_revisions
 from gateway.core.sync.deferred import Deferred
 from gateway.core.sync.engine import sync_link
@@ -333,3 +333,26 @@ async def test_an_issue_renamed_in_the_tracker_keeps_the_entrys_ticket_and_its_w
     assert sync_env.fake.worklogs[worklog_id]["note"] == "Ours"
     assert (await sync_env.entry(entry_id)).ticket == "TL-1"
     assert (sync_env.fake.count("create worklog"), sync_env.fake.count("delete worklog")) == (1, 0)
+
+
+async def test_an_edit_made_while_the_push_settles_its_entry_leaves_it_pending(
+    sync_env: SyncEnv, database_url: str
+) -> None:
+    # The push's settle has written `synced` and holds the row when the user's edit, which read the row before,
+    # writes: the edit must leave the entry pending (it once kept `synced`, and the edit never reached the tracker).
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers: an edit cannot read the row while a push holds it")
+    entry = await sync_env.book()
+    async with sync_env.session() as push:
+        await push.execute(update(Entry).where(Entry.id == entry.id).values(sync_state=SyncState.SYNCED))
+        edit = asyncio.create_task(sync_env.change(entry.id, description="Edited meanwhile"))
+        await asyncio.sleep(1)
+        assert not edit.done()  # it waits for the push's row lock
+        await push.execute(
+            update(Entry)
+            .where(Entry.id == entry.id, Entry.version != entry.version)
+            .values(sync_state=SyncState.PENDING)
+        )
+        await push.commit()
+    await edit
+    assert (await sync_env.entry(entry.id)).sync_state is SyncState.PENDING
