@@ -30,7 +30,9 @@ async def test_the_types_are_the_installed_connectors_with_what_they_need(client
         {"name": "admin", "kind": "api_key"},
         {"name": "oauth2", "kind": "oauth2"},
     ]
-    assert redmine["capabilities"] == ["changed_tickets", "deletion_feed", "move_worklog", "refresh", "search", "webhooks"]
+    assert redmine["capabilities"] == [
+        "changed_tickets", "deletion_feed", "move_worklog", "refresh", "search", "webhooks",
+    ]  # fmt: skip
     assert redmine["secret_names"] == ["admin_api_key", "client_secret", "webhook_secret"]
     window = redmine["config_schema"]["properties"]["pull_window_days"]
     assert (window["minimum"], window["maximum"], window["default"]) == (1, 366, 62)
