@@ -27,6 +27,7 @@ from gateway.api.metrics import MetricsController
 from gateway.api.openapi import SECURITY_SCHEMES, document_problems, exact_input_schemas
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.request_context import request_context_middleware
+from gateway.api.request_sessions import close_left_sessions_middleware
 from gateway.api.security_headers import add_security_headers
 from gateway.api.strict_bodies import strict_json_body
 from gateway.core.db import create_engine, create_session_factory
@@ -159,5 +160,7 @@ def create_app(
     exact_input_schemas(app)
     # Route middleware never sees unmatched paths; wrapping the app's handler gives 404s and 405s a request id
     # and a log line too.
-    app.asgi_handler = request_context_middleware(complete_allow_on_options(app, app.asgi_handler))
+    app.asgi_handler = request_context_middleware(
+        close_left_sessions_middleware(complete_allow_on_options(app, app.asgi_handler))
+    )
     return app

@@ -13,10 +13,11 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, queue_login_cookies
+from gateway.api.request_sessions import held_for_request
 from gateway.core.auth.api_tokens import user_of_api_token
 from gateway.core.auth.caller import Caller
 from gateway.core.auth.sessions import resume_session
-from gateway.core.db import autocommit_session
+from gateway.core.db import autocommit_session, begin_read_only
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.links import ConnectorRuntime
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -65,10 +66,13 @@ async def provide_db_session(request: Request[object, object, State], state: Sta
     if opt.get(EACH_STATEMENT_COMMITS) or (
         request.method in ("GET", "HEAD") and opt.get(READS_ONLY) and "authorization" in request.headers
     ):
-        async with autocommit_session(state.session_factory) as session:
+        async with (
+            held_for_request(request.scope, state.session_factory()) as held,
+            autocommit_session(lambda: held) as session,
+        ):
             yield session
         return
-    async with state.session_factory() as session:
+    async with held_for_request(request.scope, state.session_factory()) as session:
         try:
             yield session
         except Exception:
@@ -78,10 +82,14 @@ async def provide_db_session(request: Request[object, object, State], state: Sta
             await session.commit()
 
 
-async def provide_report_session(state: State, caller: CurrentCaller) -> AsyncIterator[AsyncSession]:
+async def provide_report_session(
+    request: Request[object, object, State], state: State, caller: CurrentCaller
+) -> AsyncIterator[AsyncSession]:
     """A read-only session for a report: on the read replica when there is one and it may serve the caller."""
     reads: ReadRouter = state.reads
-    async with reads.session(caller.user_id) as session:
+    factory = await reads.factory_for(caller.user_id)
+    async with held_for_request(request.scope, factory()) as session:
+        await begin_read_only(session)
         yield session
 
 

@@ -189,7 +189,7 @@ async def begin_read_only(session: AsyncSession) -> None:
 
 
 @asynccontextmanager
-async def autocommit_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def autocommit_session(factory: Callable[[], AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session whose statements each commit on their own, for requests that read, or write one row.
 
     No BEGIN and no COMMIT round trip on PostgreSQL, nothing to roll back when the connection goes back to the

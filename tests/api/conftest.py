@@ -13,6 +13,7 @@ from gateway.api.csrf import CSRF_COOKIE, CSRF_HEADER
 from gateway.connectors import Credentials
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.models import Link, Project, TicketSystem
+from gateway.core.models.base import utcnow
 from gateway.core.plugins import ConnectorRegistry
 from gateway.core.secrets_at_rest import seal_system_secrets, store_credentials
 from gateway.core.settings import Settings
@@ -86,7 +87,13 @@ def tasklog() -> Iterator[FakeTasklog]:
 
 @pytest.fixture
 async def linked(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> int:
-    """Alpha Web books time in a Tasklog system (prefix TL), and dev_a's link to it is connected as u1."""
+    """Alpha Web books time in a Tasklog system (prefix TL), and dev_a's link to it is connected as u1.
+
+    The link has just synced and the system's changed tickets have just been read, so an app started on this
+    world asks the tracker nothing on its own (its startup sweep finds nothing due): what a test sees the
+    tracker asked is what the test itself set off.
+    """
+    now = utcnow()
     engine = create_engine(world.database_url)
     async with create_session_factory(engine)() as session:
         system = TicketSystem(
@@ -96,6 +103,7 @@ async def linked(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> int:
             config={"client_id": tasklog.client_id},
             secrets=seal_system_secrets({"client_secret": tasklog.client_secret}, key_ring),
             book_time=True,
+            tickets_read_at=now,
         )
         session.add(system)
         await session.flush()
@@ -104,7 +112,7 @@ async def linked(world: World, tasklog: FakeTasklog, key_ring: KeyRing) -> int:
         project.ticket_system_id = system.id
         project.ticket_prefixes = ["ALP", "TL"]
         access, refresh = tasklog.issue_tokens("u1", lifetime=3600)
-        link = Link(user_id=world.users["dev_a"].id, ticket_system_id=system.id, enabled=True)
+        link = Link(user_id=world.users["dev_a"].id, ticket_system_id=system.id, enabled=True, last_sync_at=now)
         store_credentials(link, Credentials(access_token=access, secret=refresh, account_id="u1"), key_ring)
         session.add(link)
         await session.commit()

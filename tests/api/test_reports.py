@@ -49,7 +49,10 @@ async def data(api_database_url: str) -> Dataset:
 
 
 @pytest.fixture
-async def client(make_client: AppClientFactory, api_database_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(
+    make_client: AppClientFactory, api_database_url: str, data: Dataset
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    # Started on the finished data set: the app's startup sweep does not race the build for SQLite's one writer.
     async with make_client(api_database_url) as client:
         yield client
 
