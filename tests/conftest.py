@@ -12,6 +12,7 @@ Outside CI a missing service skips the tests that need it, naming the service; w
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -46,6 +47,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # As the CLI does before serving: without it structlog's default renders every logged exception with its
     # local variables, which takes seconds and would stall the event loop of apps built by tests.
     configure_logging("INFO", "console")
+    # Modules that need the example connector skip without it (a quick run straight from a checkout); CI must not.
+    if IN_CI and importlib.util.find_spec("example_connector") is None:
+        raise pytest.UsageError(
+            "the example connector plugin is not installed (CI=true: run `make test`, which installs it)"
+        )
 
 
 def service_missing(service: str, where: str, reason: object) -> None:
