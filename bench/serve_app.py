@@ -12,7 +12,7 @@ import sys
 import uvicorn
 from litestar import get, post
 
-from gateway.api.app import create_app
+from gateway.app import create_app
 from gateway.cli._runtime import settings_with_logging
 
 

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # package -> module prefixes it must never import
 FORBIDDEN = {
     "gateway/core": ("gateway.api", "gateway.web", "gateway.cli", "gateway.plugins", "workers"),
-    "gateway/api": ("gateway.cli", "workers"),
+    # The web UI stands on the API (its cookies, CSRF); `gateway/app.py` composes the two into one app.
+    "gateway/api": ("gateway.cli", "workers", "gateway.web"),
     # The web UI is HTTP only: pages from core services, changes through the JSON API; no connector of its own.
     "gateway/web": ("gateway.cli", "workers", "gateway.plugins"),
     "workers": ("gateway.api", "gateway.web", "gateway.cli"),

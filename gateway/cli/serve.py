@@ -25,7 +25,7 @@ from typing import Any
 import click
 import uvicorn
 
-from gateway.api.app import create_app
+from gateway.app import create_app
 from gateway.cli._runtime import check_database, settings_with_logging
 from gateway.core.errors import ConfigError
 from gateway.core.logs import get_logger

@@ -8,8 +8,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from gateway.api.app import create_app
 from gateway.api.csrf import CSRF_COOKIE, CSRF_HEADER
+from gateway.app import create_app
 from gateway.connectors import Credentials
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.models import Link, Project, TicketSystem

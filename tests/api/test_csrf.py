@@ -8,8 +8,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from gateway.api.app import create_app
 from gateway.api.csrf import CSRF_COOKIE, CSRF_HEADER
+from gateway.app import create_app
 from gateway.core.settings import Settings
 from gateway.core.users import set_password
 from gateway.core.vault import KeyRing

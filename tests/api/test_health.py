@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from litestar.testing import AsyncTestClient
 
-from gateway.api.app import create_app
+from gateway.app import create_app
 from gateway.connectors import hookimpl
 from gateway.core.plugins import build_registry
 from gateway.core.settings import Settings

@@ -14,6 +14,7 @@ from gateway.connectors import ConnectorContext, Credentials
 from gateway.plugins.gitlab.connector import GitLabConfig, GitLabConnector
 from gateway.testing.fixtures import http as http  # the connector's HTTP client, for tests outside the suite
 from tests.api.conftest import api_database_url, make_client, world  # noqa: F401  # the gateway side (end to end)
+from tests.plugins.end_to_end import gateway, worker  # noqa: F401  # end to end
 from tests.plugins.gitlab.fake_gitlab import FakeGitLab, Project, User
 
 MODES = ["oauth2", "personal_token"]

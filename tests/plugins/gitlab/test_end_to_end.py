@@ -9,25 +9,21 @@ ticket, a retried delivery is acknowledged once, and a forged one is refused.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import AppClientFactory
 from tests.api.world import World
+from tests.plugins.end_to_end import Client, call
 from tests.plugins.gitlab.conftest import PROJECT, TICKET, GitLabSetup, gitlab_setup
 from tests.plugins.gitlab.fake_gitlab import Timelog
-from tests.support import Workers, cached_ticket_in, clean_environment, eventually
+from tests.support import Workers, cached_ticket_in, eventually
 
-Client = AsyncTestClient[Litestar]
 # Generous waits: a sync job that fails (PostgreSQL has been seen to report a deadlock between an entry's PATCH and
 # the worker's run, on the users row) is retried after the worker's backoff.
 
@@ -35,27 +31,6 @@ Client = AsyncTestClient[Litestar]
 @pytest.fixture
 def oauth_gitlab() -> Iterator[GitLabSetup]:
     yield from gitlab_setup("oauth2")
-
-
-@pytest.fixture
-def worker(world: World, redis_url: str, key_line: str, tmp_path: Path) -> Iterator[Workers]:
-    env = clean_environment(DATABASE_URL=world.database_url, REDIS_URL=redis_url, GATEWAY_SECRET_KEYS=key_line)
-    runner = Workers(env, tmp_path)
-    runner.start()
-    yield runner
-    runner.stop_all()
-
-
-@pytest.fixture
-async def gateway(make_client: AppClientFactory, world: World, redis_url: str) -> AsyncIterator[Client]:
-    async with make_client(world.database_url, redis_url=redis_url) as client:
-        yield client
-
-
-async def call(client: Client, world: World, who: str, method: str, path: str, body: Any = None) -> Any:
-    response = await client.request(method, path, json=body, headers=world.headers(who))
-    assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
 
 
 async def connect(gateway: Client, world: World, setup: GitLabSetup) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from gateway.connectors import ConnectorContext, Credentials
 from gateway.plugins.jira.config import JiraConfig
 from gateway.plugins.jira.connector import JiraConnector
 from tests.api.conftest import api_database_url, make_client, world  # noqa: F401  # the gateway side
+from tests.plugins.end_to_end import gateway, worker  # noqa: F401  # end to end
 from tests.plugins.jira.fake_jira import FakeJira, JiraUser, rsa_key_pair
 
 MODES = [("cloud", "api_token"), ("cloud", "oauth2"), ("datacenter", "personal_token"), ("datacenter", "oauth1")]

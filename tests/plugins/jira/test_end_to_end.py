@@ -8,9 +8,8 @@ ticket, and a forged one is refused.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -18,42 +17,18 @@ from zoneinfo import ZoneInfo
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import AppClientFactory
 from tests.api.world import World
+from tests.plugins.end_to_end import Client, call
 from tests.plugins.jira.conftest import JiraSetup, jira_setup
-from tests.support import Workers, cached_ticket_in, clean_environment, eventually
+from tests.support import Workers, cached_ticket_in, eventually
 
-Client = AsyncTestClient[Litestar]
 FLAVOURS = [("cloud", "oauth2"), ("datacenter", "oauth1")]
 
 
 @pytest.fixture(params=FLAVOURS, ids=[flavour for flavour, _auth in FLAVOURS])
 def jira(request: pytest.FixtureRequest, rsa_keys: tuple[str, str]) -> Iterator[JiraSetup]:
     yield from jira_setup(*request.param, *rsa_keys)
-
-
-@pytest.fixture
-def worker(world: World, redis_url: str, key_line: str, tmp_path: Path) -> Iterator[Workers]:
-    env = clean_environment(DATABASE_URL=world.database_url, REDIS_URL=redis_url, GATEWAY_SECRET_KEYS=key_line)
-    runner = Workers(env, tmp_path)
-    runner.start()
-    yield runner
-    runner.stop_all()
-
-
-@pytest.fixture
-async def gateway(make_client: AppClientFactory, world: World, redis_url: str) -> AsyncIterator[Client]:
-    async with make_client(world.database_url, redis_url=redis_url) as client:
-        yield client
-
-
-async def call(client: Client, world: World, who: str, method: str, path: str, body: Any = None) -> Any:
-    response = await client.request(method, path, json=body, headers=world.headers(who))
-    assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
 
 
 async def test_jira_end_to_end(gateway: Client, world: World, jira: JiraSetup, worker: Workers) -> None:

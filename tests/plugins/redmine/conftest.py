@@ -17,6 +17,7 @@ from gateway.connectors import ConnectorContext, Credentials
 from gateway.plugins.redmine.connector import RedmineConfig, RedmineConnector
 from tests.api.conftest import api_database_url, make_client, world  # noqa: F401  # the gateway side
 from tests.loopback_server import serve
+from tests.plugins.end_to_end import gateway, worker  # noqa: F401  # end to end
 from tests.plugins.redmine.faulty_proxy import FaultyProxy
 from tests.redmine_server import RedmineServer, RedmineUser
 

@@ -7,42 +7,13 @@ and edits there update the entry; a ticket Redmine does not know is refused when
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
-
-from tests.api.conftest import AppClientFactory
 from tests.api.world import World
+from tests.plugins.end_to_end import Client, call
 from tests.plugins.redmine.conftest import RedmineProject
 from tests.redmine_server import RedmineServer
-from tests.support import Workers, clean_environment, eventually
-
-Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-def worker(world: World, redis_url: str, key_line: str, tmp_path: Path) -> Iterator[Workers]:
-    env = clean_environment(DATABASE_URL=world.database_url, REDIS_URL=redis_url, GATEWAY_SECRET_KEYS=key_line)
-    runner = Workers(env, tmp_path)
-    runner.start()
-    yield runner
-    runner.stop_all()
-
-
-@pytest.fixture
-async def gateway(make_client: AppClientFactory, world: World, redis_url: str) -> AsyncIterator[Client]:
-    async with make_client(world.database_url, redis_url=redis_url) as client:
-        yield client
-
-
-async def call(client: Client, world: World, who: str, method: str, path: str, body: Any = None) -> Any:
-    response = await client.request(method, path, json=body, headers=world.headers(who))
-    assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
+from tests.support import Workers, eventually
 
 
 async def test_redmine_end_to_end(

@@ -1,4 +1,4 @@
-"""The Litestar application factory."""
+"""The Litestar application factory: the JSON API and the web UI composed into one app, with its resources."""
 
 from __future__ import annotations
 
