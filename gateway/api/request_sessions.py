@@ -36,7 +36,8 @@ async def held_for_request(scope: Scope, session: AsyncSession) -> AsyncIterator
         yield session
     finally:
         await session.close()
-        held.remove(session)
+        if session in held:  # the middleware may have closed it first (a cleanup that ran only at collection)
+            held.remove(session)
 
 
 def close_left_sessions_middleware(app: ASGIApp) -> ASGIApp:
