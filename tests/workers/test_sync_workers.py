@@ -20,13 +20,13 @@ from pathlib import Path
 import httpx
 import pytest
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.core.db import create_engine, create_session_factory
 from gateway.core.entries import EntryCreate, create_entry
 from gateway.core.enums import SyncState
 from gateway.core.links import ConnectorRuntime
-from gateway.core.models import Entry, Link, Ticket
+from gateway.core.models import Entry, Link, Ticket, TicketSystem
 from gateway.core.plugins import build_registry
 from gateway.core.sync.coordination import RedisCoordinator
 from gateway.core.sync.deferred import Deferred
@@ -36,7 +36,7 @@ from gateway.core.sync.runtime import arq_redis
 from gateway.core.vault import KeyRing
 from tests.api.conftest import AppClientFactory
 from tests.api.world import World
-from tests.support import Workers, clean_environment, eventually, free_port
+from tests.support import Workers, clean_environment, eventually, free_port, run_in_session
 
 try:
     from example_connector.fake_tasklog import FakeTasklog
@@ -312,6 +312,8 @@ async def test_the_workers_schedule_keeps_the_ticket_cache_fresh(
 ) -> None:
     """Tasklog lists changed tickets: the worker's sweep (at start-up, then every minute) reads them into the cache."""
     tasklog.edit_issue("TL-2", title="Invoices, renamed in Tasklog")
+    never_read = update(TicketSystem).where(TicketSystem.id == linked).values(tickets_read_at=None)
+    await run_in_session(world.database_url, lambda session: session.execute(never_read))  # due at the worker's start
     workers.start()
 
     async def cached() -> dict[str, str]:
