@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 import pytest_asyncio
 import redis
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from gateway.core import migrator
 from gateway.core.errors import reason_of
@@ -140,6 +140,11 @@ async def company(web_database: str, web_key_ring: KeyRing) -> AsyncIterator[Com
     built = Company(web_database, web_key_ring)
     yield built
     await built.close()
+
+
+# Assertions wait as long as actions do (Playwright's default for `expect` is 5 s): a page's live update can take
+# longer on a loaded 2-core machine running the gateway, its workers, Chromium and another test process.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture
