@@ -13,11 +13,11 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api.cookies import REMEMBER_COOKIE, SESSION_COOKIE, queue_login_cookies
-from gateway.api.request_sessions import hold, release
+from gateway.api.request_sessions import held_for_request
 from gateway.core.auth.api_tokens import user_of_api_token
 from gateway.core.auth.caller import Caller
 from gateway.core.auth.sessions import resume_session
-from gateway.core.db import autocommit_session_of, read_only_session
+from gateway.core.db import autocommit_session, begin_read_only
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.links import ConnectorRuntime
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -63,25 +63,23 @@ async def provide_db_session(request: Request[object, object, State], state: Sta
     session cookie may be rotated on any request, which takes several statements, so it keeps the transaction.
     """
     opt = request.route_handler.opt
-    statement_by_statement = opt.get(EACH_STATEMENT_COMMITS) or (
+    if opt.get(EACH_STATEMENT_COMMITS) or (
         request.method in ("GET", "HEAD") and opt.get(READS_ONLY) and "authorization" in request.headers
-    )
-    # Nothing is awaited before the yield, and no context manager of generators wraps it: Litestar may abandon
-    # this generator when another dependency of the request fails (see `request_sessions`).
-    factory = state.session_factory
-    session = hold(request.scope, autocommit_session_of(factory) if statement_by_statement else factory())
-    try:
-        yield session
-    except Exception:
-        await session.rollback()
-        raise
-    else:
-        # An autocommit session commits what is left in it (an API token's last use); the other its transaction.
-        if not statement_by_statement or session.new or session.dirty or session.deleted:
+    ):
+        async with (
+            held_for_request(request.scope, state.session_factory()) as held,
+            autocommit_session(lambda: held) as session,
+        ):
+            yield session
+        return
+    async with held_for_request(request.scope, state.session_factory()) as session:
+        try:
+            yield session
+        except Exception:
+            await session.rollback()
+            raise
+        else:
             await session.commit()
-    finally:
-        await session.close()
-        release(request.scope, session)
 
 
 async def provide_report_session(
@@ -89,12 +87,10 @@ async def provide_report_session(
 ) -> AsyncIterator[AsyncSession]:
     """A read-only session for a report: on the read replica when there is one and it may serve the caller."""
     reads: ReadRouter = state.reads
-    session = hold(request.scope, read_only_session(await reads.factory_for(caller.user_id)))
-    try:
+    factory = await reads.factory_for(caller.user_id)
+    async with held_for_request(request.scope, factory()) as session:
+        await begin_read_only(session)
         yield session
-    finally:
-        await session.close()
-        release(request.scope, session)
 
 
 def provide_settings(state: State) -> Settings:

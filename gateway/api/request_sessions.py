@@ -9,6 +9,9 @@ whatever is still registered once the response has been sent.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,22 +22,22 @@ log = get_logger("gateway.request")
 _OPEN = "gateway_open_sessions"
 
 
-def hold(scope: Scope, session: AsyncSession) -> AsyncSession:
-    """Register `session` (made, not used yet) as open for this request; `release` it once closed.
+@asynccontextmanager
+async def held_for_request(scope: Scope, session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Hold `session` (made, not used yet) for this request and close it when the block ends.
 
-    A session is unregistered only after it closed: a dependency cancelled or abandoned on its way leaves it to
-    the middleware. (The dependencies use plain try/finally, not generator-based context managers: a generator
-    Litestar abandoned is finalised when collected, and each nested generator would be closed on its own then.)
+    It is registered before its first statement and unregistered only once it closed: a dependency cancelled on
+    its way (anyio cancels the rest of a batch when one dependency raises, and keeps cancelling every await in
+    it) leaves it to the middleware.
     """
     held: list[AsyncSession] = scope.setdefault(_OPEN, [])  # type: ignore[misc]
     held.append(session)
-    return session
-
-
-def release(scope: Scope, session: AsyncSession) -> None:
-    held: list[AsyncSession] = scope.get(_OPEN, [])  # type: ignore[assignment]
-    if session in held:  # the middleware may have closed it first
-        held.remove(session)
+    try:
+        yield session
+    finally:
+        await session.close()
+        if session in held:  # the middleware may have closed it first (a cleanup that ran only at collection)
+            held.remove(session)
 
 
 def close_left_sessions_middleware(app: ASGIApp) -> ASGIApp:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -189,14 +188,8 @@ async def begin_read_only(session: AsyncSession) -> None:
     await session.connection(execution_options={READ_ONLY: True})
 
 
-def read_only_session(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
-    """A session of `factory` whose transactions only read, made without a round trip: the option is on its bind,
-    so nothing is awaited before the first statement (a request's dependency may be abandoned at any await)."""
-    return factory(bind=_bind_with(factory, {READ_ONLY: True}))
-
-
 @asynccontextmanager
-async def autocommit_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def autocommit_session(factory: Callable[[], AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session whose statements each commit on their own, for requests that read, or write one row.
 
     No BEGIN and no COMMIT round trip on PostgreSQL, nothing to roll back when the connection goes back to the
@@ -205,35 +198,14 @@ async def autocommit_session(factory: async_sessionmaker[AsyncSession]) -> Async
     (a webhook delivery recorded once). A change left in the session at the end (an API token's last use) is
     flushed and so committed.
     """
-    async with autocommit_session_of(factory) as session:
+    async with factory() as session:
+        options: dict[str, Any] = {STATEMENT_BY_STATEMENT: True}
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        await session.connection(execution_options=options)
         yield session
         if session.new or session.dirty or session.deleted:
             await session.commit()
-
-
-def autocommit_session_of(factory: async_sessionmaker[AsyncSession]) -> AsyncSession:
-    """A session of `factory` whose statements each commit on their own (see `autocommit_session`); its options are
-    on its bind, so nothing is awaited before the first statement."""
-    factory_bind = factory.kw["bind"]
-    options: dict[str, Any] = {STATEMENT_BY_STATEMENT: True}
-    if factory_bind.dialect.name == "postgresql":
-        options["isolation_level"] = "AUTOCOMMIT"
-    return factory(bind=_bind_with(factory, options))
-
-
-# Engines seen through execution options, made once per engine and set of options (each is a view of its pool).
-_OPTION_ENGINES: weakref.WeakKeyDictionary[AsyncEngine, dict[tuple[tuple[str, Any], ...], AsyncEngine]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _bind_with(factory: async_sessionmaker[AsyncSession], options: dict[str, Any]) -> AsyncEngine:
-    engine: AsyncEngine = factory.kw["bind"]
-    views = _OPTION_ENGINES.setdefault(engine, {})
-    key = tuple(sorted(options.items()))
-    if key not in views:
-        views[key] = engine.execution_options(**options)
-    return views[key]
 
 
 # Session.info key of the callable that receives what a committed transaction recorded (see `commit_events`).
