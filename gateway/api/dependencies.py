@@ -17,7 +17,7 @@ from gateway.api.request_sessions import held_for_request
 from gateway.core.auth.api_tokens import user_of_api_token
 from gateway.core.auth.caller import Caller
 from gateway.core.auth.sessions import resume_session
-from gateway.core.db import autocommit_session, begin_read_only
+from gateway.core.db import begin_read_only, begin_statement_by_statement, commit_left_changes
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.links import ConnectorRuntime
 from gateway.core.listing import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -66,11 +66,10 @@ async def provide_db_session(request: Request[object, object, State], state: Sta
     if opt.get(EACH_STATEMENT_COMMITS) or (
         request.method in ("GET", "HEAD") and opt.get(READS_ONLY) and "authorization" in request.headers
     ):
-        async with (
-            held_for_request(request.scope, state.session_factory()) as held,
-            autocommit_session(lambda: held) as session,
-        ):
+        async with held_for_request(request.scope, state.session_factory()) as session:
+            await begin_statement_by_statement(session)
             yield session
+            await commit_left_changes(session)
         return
     async with held_for_request(request.scope, state.session_factory()) as session:
         try:

@@ -189,7 +189,7 @@ async def begin_read_only(session: AsyncSession) -> None:
 
 
 @asynccontextmanager
-async def autocommit_session(factory: Callable[[], AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def autocommit_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session whose statements each commit on their own, for requests that read, or write one row.
 
     No BEGIN and no COMMIT round trip on PostgreSQL, nothing to roll back when the connection goes back to the
@@ -199,13 +199,23 @@ async def autocommit_session(factory: Callable[[], AsyncSession]) -> AsyncIterat
     flushed and so committed.
     """
     async with factory() as session:
-        options: dict[str, Any] = {STATEMENT_BY_STATEMENT: True}
-        if session.bind is not None and session.bind.dialect.name == "postgresql":
-            options["isolation_level"] = "AUTOCOMMIT"
-        await session.connection(execution_options=options)
+        await begin_statement_by_statement(session)
         yield session
-        if session.new or session.dirty or session.deleted:
-            await session.commit()
+        await commit_left_changes(session)
+
+
+async def begin_statement_by_statement(session: AsyncSession) -> None:
+    """Make the session's statements each commit on their own (see `autocommit_session`); call before its first."""
+    options: dict[str, Any] = {STATEMENT_BY_STATEMENT: True}
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    await session.connection(execution_options=options)
+
+
+async def commit_left_changes(session: AsyncSession) -> None:
+    """Commit what a statement-by-statement session still holds (flushing it is its commit)."""
+    if session.new or session.dirty or session.deleted:
+        await session.commit()
 
 
 # Session.info key of the callable that receives what a committed transaction recorded (see `commit_events`).

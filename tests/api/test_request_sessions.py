@@ -34,7 +34,7 @@ async def test_a_request_refused_while_its_dependencies_resolve_returns_its_conn
         {"first_day": "2026-11-01", "last_day": "30.11.2026"},  # the filter's parameters fail validation: 400
     ]
     async with make_client(world.database_url) as client:
-        pool = client.app.state.session_factory.kw["bind"].sync_engine.pool
+        pool = client.app.state.engine.sync_engine.pool
         assert await all_returned(pool)
         for params in refused * 3:
             response = await client.get("/api/reports/time", params=params, headers=world.headers("admin"))
